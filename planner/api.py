@@ -1,0 +1,97 @@
+"""The Python API: load, solve, write the report.  The CLI is a thin layer on it.
+
+>>> from planner.api import load, solve_all, write
+>>> plan = load("inputs/example.xlsx")          # doctest: +SKIP
+>>> results = solve_all(plan)                    # doctest: +SKIP
+>>> write(plan, results, "reports/example.xlsx") # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.cases import Index, build_case, case_names
+from planner.data import PlanData
+from planner.model import build_model
+from planner.problems import InputError, Problem
+from planner.report import write_report
+from planner.results import CaseResult, extract
+from planner.solve import solve, solver_options
+from planner.validate import load_plan
+
+__all__ = ["load", "solve_case", "solve_all", "write", "run", "default_report_path",
+           "RunOutcome", "InputError"]
+
+
+def load(path: str | Path) -> PlanData:
+    """Read and validate a workbook; raises :class:`InputError` listing every problem."""
+    return load_plan(path)
+
+
+def solve_case(plan: PlanData, name: str = "base", ix: Index | None = None,
+               options: dict[str, Any] | None = None) -> CaseResult:
+    """Build and solve one case (``base`` or a scenario name) and extract its tables."""
+    ix = ix or Index.build(plan)
+    case = build_case(plan, ix, name)
+    model, groups = build_model(plan, ix, case)
+    res = solve(model, solver_options(plan.settings, options))
+    result = extract(plan, case, model, groups, res)
+    if res.status == "infeasible":
+        from planner.explain import explain_infeasible
+
+        result.explanation = explain_infeasible(plan, ix, case)
+    return result
+
+
+def solve_all(plan: PlanData, scenarios: list[str] | None = None,
+              options: dict[str, Any] | None = None,
+              progress: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+    """The base case, then each scenario (all, or those named), in sheet order."""
+    unknown = [s for s in scenarios or [] if s not in plan.scenarios and s != "base"]
+    if unknown:
+        raise InputError([Problem("Scenarios", None, "scenario", s,
+                                  "a scenario named in the Scenarios sheet",
+                                  "Known: " + (", ".join(plan.scenarios) or "none") + ".")
+                          for s in unknown])
+    ix = Index.build(plan)
+    out = []
+    for name in case_names(plan, scenarios):
+        out.append(solve_case(plan, name, ix, options))
+        if progress:
+            progress(out[-1])
+    return out
+
+
+def write(plan: PlanData, results: list[CaseResult], path: str | Path) -> Path:
+    """Write the report workbook atomically."""
+    return write_report(plan, results, path)
+
+
+def default_report_path(input_path: str | Path) -> Path:
+    """reports/<input name>-report.xlsx, relative to the working directory."""
+    return Path("reports") / f"{Path(input_path).stem}-report.xlsx"
+
+
+@dataclass
+class RunOutcome:
+    plan: PlanData
+    results: list[CaseResult]
+    report: Path
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every case solved to optimality, 1 otherwise (e.g. infeasible)."""
+        return 0 if all(r.status == "optimal" for r in self.results) else 1
+
+
+def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | None = None,
+        options: dict[str, Any] | None = None,
+        progress: Callable[[CaseResult], None] | None = None) -> RunOutcome:
+    """Validate, solve every case and write the report (what ``planner run`` does)."""
+    plan = load(path)
+    results = solve_all(plan, scenarios, options, progress)
+    report = write(plan, results, out or default_report_path(path))
+    return RunOutcome(plan, results, report)

@@ -1,0 +1,127 @@
+"""Command line: ``planner template | validate | run``.
+
+Exit codes follow the contract: 0 solved, 1 a case is infeasible (or
+otherwise not solved to optimality), 2 bad input.  No traceback reaches the
+user: input problems are listed, anything unexpected is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from planner import api
+from planner.problems import InputError
+from planner.results import CaseResult
+
+
+def _problems(err: InputError, as_json: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps({"ok": False, "problems": [p.as_dict() for p in err.problems],
+                               "warnings": []}, indent=2))
+        return
+    click.echo(f"{len(err.problems)} problem(s) found; nothing was written:", err=True)
+    for p in err.problems:
+        click.echo(f"  - {p}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="planner")
+def main() -> None:
+    """Optimisation-based sourcing planner for critical minerals."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--example", is_flag=True, help="Prefill with the worked example.")
+@click.option("--stages", default=None, help="Comma-separated processing stages, in order.")
+def template(path: str, example: bool, stages: str | None) -> None:
+    """Write a blank input workbook (or the worked example) to PATH."""
+    from planner.template import write_template
+
+    stage_list = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
+    try:
+        out = write_template(path, example=example, stages=stage_list)
+    except OSError as exc:
+        click.echo(f"Cannot write {path}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Wrote {out}")
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def validate(path: str, as_json: bool) -> None:
+    """Check the workbook at PATH; exit 0 when clean, 2 when not."""
+    try:
+        plan = api.load(path)
+    except InputError as err:
+        _problems(err, as_json)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps({"ok": True, "problems": [], "warnings": plan.warnings},
+                              indent=2))
+        return
+    for w in plan.warnings:
+        click.echo(f"warning: {w}")
+    click.echo(f"{path}: valid ({len(plan.materials)} materials, {len(plan.periods)} periods, "
+               f"{len(plan.offers)} offers, {len(plan.scenarios)} scenarios).")
+
+
+def _progress(r: CaseResult) -> None:
+    cost = "" if r.total_cost is None else f"  total_cost {r.total_cost:,.2f}"
+    unmet = r.summary.get("unmet_demand")
+    extra = "" if unmet is None else f"  unmet {unmet:,.3f} t"
+    click.echo(f"  {r.name:<24} {r.status:<12}{cost}{extra}  ({r.seconds:.2f} s)")
+    for line in r.explanation:
+        click.echo(f"    {line}")
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("-o", "--output", "output", default=None, help="Report path.")
+@click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per case.")
+@click.option("--threads", type=int, default=None, help="Solver threads.")
+@click.option("--method", type=click.Choice(["choose", "simplex", "ipm", "pdlp"]),
+              default=None, help="HiGHS method.")
+def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: float | None,
+        threads: int | None, method: str | None) -> None:
+    """Validate PATH, solve the base case and scenarios, write the report."""
+    options = {"time_limit": time_limit, "threads": threads,
+               "solver": None if method in (None, "choose") else method}
+    try:
+        plan = api.load(path)
+        for w in plan.warnings:
+            click.echo(f"warning: {w}")
+        click.echo(f"Solving {plan.settings.plan_name}:")
+        results = api.solve_all(plan, list(scenarios) or None, options, _progress)
+    except InputError as err:
+        _problems(err)
+        sys.exit(2)
+    target = Path(output) if output else api.default_report_path(path)
+    try:
+        report = api.write(plan, results, target)
+    except OSError as exc:
+        click.echo(f"Cannot write the report to {target}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Report: {report}")
+    sys.exit(api.RunOutcome(plan, results, report).exit_code)
+
+
+def entry() -> None:
+    """Console entry point: never let a traceback reach the user."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,194 @@
+"""Typed, validated input data: what the loader hands to the model.
+
+Periods are referred to by index (0-based, in the order of the Periods sheet);
+windows are inclusive index pairs.  Rates stay per year here; the model scales
+them by days/365.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Window = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    days: float
+
+    @property
+    def years(self) -> float:
+        """y(t) = days / 365, the factor applied to per-year rates."""
+        return self.days / 365.0
+
+
+@dataclass(frozen=True)
+class Material:
+    id: str
+    description: str
+    holding_cost: float
+    shortage_penalty: float | None
+    initial_stock: float
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class StockpileRow:
+    material: str
+    window: Window
+    min_days: float
+    min_tonnes: float
+    max_tonnes: float | None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name: str
+    groups: tuple[str, ...]
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Facility:
+    id: str
+    name: str
+    company: str | None
+    country: str
+    stage: str
+    capacity: float | None
+    window: Window
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    #: stage id -> facility id, in stage order, skipped stages left out
+    facilities: dict[str, str]
+    row: int = 0
+
+    @property
+    def last_facility(self) -> str:
+        return list(self.facilities.values())[-1]
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: str
+    supplier: str
+    material: str
+    route: str
+    unit_cost: float
+    min_volume: float
+    max_volume: float | None
+    window: Window
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Tariff:
+    country: str
+    material: str | None
+    rate: float
+    window: Window
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    country: str | None
+    company: str | None
+    stage: str | None
+    material: str | None
+    limit: float | None
+    window: Window
+    active: bool
+    basis: str
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Cap:
+    id: str
+    material: str | None
+    stage: str | None
+    country: str | None
+    max_share: float | None
+    min_share: float | None
+    window: Window
+    active: bool
+    basis: str
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class ScenarioRow:
+    scenario: str
+    action: str
+    target: str | None
+    material: str | None
+    window: Window
+    value: float | None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    plan_name: str
+    currency: str
+    shortage_penalty: float
+    stockpile_penalty: float
+    time_limit: float | None = None
+    threads: int | None = None
+    method: str = "choose"
+
+
+@dataclass
+class PlanData:
+    """The whole validated workbook."""
+
+    source: str
+    settings: Settings
+    periods: list[Period]
+    materials: dict[str, Material]
+    demand: dict[tuple[str, int], float]
+    stockpile: list[StockpileRow]
+    countries: dict[str, Country]
+    stages: list[str]
+    facilities: dict[str, Facility]
+    routes: dict[str, Route]
+    offers: dict[str, Offer]
+    tariffs: list[Tariff]
+    rules: dict[str, Rule]
+    caps: dict[str, Cap]
+    scenarios: dict[str, list[ScenarioRow]]
+    warnings: list[str] = field(default_factory=list)
+
+    # --- derived look-ups -------------------------------------------------
+    def groups(self) -> dict[str, set[str]]:
+        """Group tag -> member country codes."""
+        out: dict[str, set[str]] = {}
+        for c in self.countries.values():
+            for g in c.groups:
+                out.setdefault(g, set()).add(c.code)
+        return out
+
+    def members(self, code_or_tag: str) -> set[str]:
+        """The countries a code or group tag stands for."""
+        if code_or_tag in self.countries:
+            return {code_or_tag}
+        return self.groups().get(code_or_tag, set())
+
+    def companies(self) -> set[str]:
+        """Every supplier and facility operator named."""
+        out = {o.supplier for o in self.offers.values()}
+        out |= {f.company for f in self.facilities.values() if f.company}
+        return out
+
+    def period_index(self) -> dict[str, int]:
+        return {p.label: i for i, p in enumerate(self.periods)}

@@ -1,0 +1,64 @@
+"""Problems found in an input workbook, and the error that carries them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl.utils import get_column_letter
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as an analyst would look for it."""
+
+    sheet: str
+    row: int | None
+    column: str | None
+    value: object
+    expected: str
+    hint: str = ""
+    col_index: int | None = None  # 1-based, when the column exists in the sheet
+
+    @property
+    def cell(self) -> str | None:
+        """The Excel cell reference, e.g. ``Offers!E7``."""
+        if self.row is None or self.col_index is None:
+            return None
+        return f"{self.sheet}!{get_column_letter(self.col_index)}{self.row}"
+
+    def __str__(self) -> str:
+        parts = [self.sheet] if self.sheet else ["workbook"]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        where = ", ".join(parts)
+        if self.cell:
+            where += f" ({self.cell})"
+        text = where
+        if self.value is not None and self.value != "":
+            text += f": value {self.value!r}"
+        text += f": expected {self.expected}."
+        if self.hint:
+            text += f" {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "cell": self.cell,
+            "value": None if self.value is None else str(self.value),
+            "expected": self.expected,
+            "hint": self.hint,
+            "message": str(self),
+        }
+
+
+class InputError(Exception):
+    """Raised when a workbook cannot be turned into a plan; carries every problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the input workbook")
+        self.problems = problems

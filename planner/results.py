@@ -1,0 +1,143 @@
+"""Tidy result tables of contract section 4, from a solved case.
+
+Each table is a list of row dicts with exactly the contract's columns, so the
+report writer, the tests and the API see the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyomo.environ as pyo
+
+from planner.cases import Case
+from planner.data import PlanData
+from planner.model import Groups, shortage_penalty
+from planner.solve import SolveResult
+
+SUMMARY_COLUMNS = ["scenario", "status", "total_cost", "procurement_cost", "holding_cost",
+                   "shortage_cost", "stockpile_shortfall_cost", "unmet_demand"]
+PLAN_COLUMNS = ["scenario", "offer", "supplier", "material", "route", "period", "volume",
+                "unit_cost", "cost"]
+STOCK_COLUMNS = ["scenario", "material", "period", "demand", "supplied", "stock", "min_stock",
+                 "stockpile_shortfall", "unmet_demand"]
+EXPOSURE_COLUMNS = ["scenario", "material", "stage", "country", "period", "volume", "share"]
+CONSTRAINT_COLUMNS = ["scenario", "constraint", "kind", "period", "slack", "shadow_price"]
+
+TABLE_COLUMNS = {"Summary": SUMMARY_COLUMNS, "Plan": PLAN_COLUMNS, "Stock": STOCK_COLUMNS,
+                 "Exposure": EXPOSURE_COLUMNS, "Constraints": CONSTRAINT_COLUMNS}
+
+EPS = 1e-9
+Row = dict[str, Any]
+
+
+@dataclass
+class CaseResult:
+    """One solved case and its tidy rows."""
+
+    name: str
+    status: str
+    seconds: float
+    summary: Row
+    plan: list[Row] = field(default_factory=list)
+    stock: list[Row] = field(default_factory=list)
+    exposure: list[Row] = field(default_factory=list)
+    constraints: list[Row] = field(default_factory=list)
+    #: rows of the workbook explaining an infeasible case
+    explanation: list[str] = field(default_factory=list)
+
+    @property
+    def total_cost(self) -> float | None:
+        v = self.summary.get("total_cost")
+        return None if v is None else float(v)
+
+
+def _val(v: Any) -> float:
+    x = pyo.value(v, exception=False)
+    return 0.0 if x is None else float(x)
+
+
+def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
+            res: SolveResult) -> CaseResult:
+    """Read the tidy tables off a solved model (only the Summary when there is no plan)."""
+    name = case.name
+    summary: Row = {"scenario": name, "status": res.status, "total_cost": None,
+                    "procurement_cost": None, "holding_cost": None, "shortage_cost": None,
+                    "stockpile_shortfall_cost": None, "unmet_demand": None}
+    out = CaseResult(name, res.status, res.seconds, summary)
+    if not res.has_solution:
+        return out
+    labels = [p.label for p in plan.periods]
+    x = {k: _val(m_x) for k, m_x in model.x.items()}
+    summary.update({
+        "total_cost": _val(model.total_cost),
+        "procurement_cost": sum(g.price[k] * v for k, v in x.items()),
+        "holding_cost": _val(model.holding),
+        "shortage_cost": sum(shortage_penalty(plan, mt[0]) * _val(model.u[mt])
+                             for mt in model.u),
+        "stockpile_shortfall_cost": plan.settings.stockpile_penalty * sum(
+            _val(model.v[k]) for k in model.v),
+        "unmet_demand": sum(_val(model.u[k]) for k in model.u),
+    })
+    for (oid, t), vol in x.items():
+        if vol > EPS:
+            o = plan.offers[oid]
+            price = g.price[(oid, t)]
+            out.plan.append({"scenario": name, "offer": oid, "supplier": o.supplier,
+                             "material": o.material, "route": o.route, "period": labels[t],
+                             "volume": vol, "unit_cost": price, "cost": price * vol})
+    supplied = {mt: sum(x[k] for k in keys) for mt, keys in g.by_material.items()}
+    for mat, t in model.s:
+        out.stock.append({
+            "scenario": name, "material": mat, "period": labels[t],
+            "demand": case.demand.get((mat, t), 0.0), "supplied": supplied.get((mat, t), 0.0),
+            "stock": _val(model.s[mat, t]), "min_stock": g.min_stock.get((mat, t), 0.0),
+            "stockpile_shortfall": _val(model.v[mat, t]) if (mat, t) in model.v else 0.0,
+            "unmet_demand": _val(model.u[mat, t])})
+    for (mat, stage, t), by_country in g.by_stage_country.items():
+        total = supplied.get((mat, t), 0.0)
+        for country, keys in by_country.items():
+            vol = sum(x[k] for k in keys)
+            if vol > EPS:
+                out.exposure.append({"scenario": name, "material": mat, "stage": stage,
+                                     "country": country, "period": labels[t], "volume": vol,
+                                     "share": vol / total if total > EPS else 0.0})
+    out.exposure.sort(key=lambda r: (r["material"], plan.stages.index(r["stage"]),
+                                     labels.index(r["period"]), -r["volume"]))
+    out.constraints = constraint_rows(plan, model, res, name)
+    return out
+
+
+def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
+                    scenario: str) -> list[Row]:
+    """Every balance, capacity, quota, cap and stockpile constraint: slack and shadow price.
+
+    ``shadow_price`` is d(total_cost)/d(right-hand side): per one more t of
+    demand (balance), of allowed flow or stock (capacity, quota, cap, stockpile
+    max), or of required stock (stockpile min).
+    """
+    labels = [p.label for p in plan.periods]
+    rows: list[Row] = []
+    families = [
+        (model.balance.con, "balance", lambda k: f"balance {k[0]}"),
+        (model.stockpile.min, "stockpile", lambda k: f"stockpile minimum {k[0]}"),
+        (model.stockpile.max, "stockpile", lambda k: f"stockpile maximum {k[0]}"),
+        (model.capacity.con, "capacity", lambda k: f"capacity {k[0]}"),
+        (model.quota.con, "quota", lambda k: f"quota {k[0]}"),
+        (model.caps.max, "cap", lambda k: f"cap {k[0]} max_share {k[1]} {k[2]} {k[3]}"),
+        (model.caps.min, "cap", lambda k: f"cap {k[0]} min_share {k[1]} {k[2]} {k[3]}"),
+    ]
+    for con, kind, namer in families:
+        for k, c in con.items():
+            body = _val(c.body)
+            if c.equality:
+                slack = 0.0
+            elif c.has_ub():
+                slack = _val(c.upper) - body
+            else:
+                slack = body - _val(c.lower)
+            rows.append({"scenario": scenario, "constraint": namer(k), "kind": kind,
+                         "period": labels[k[-1]], "slack": slack,
+                         "shadow_price": res.duals.get(c)})
+    return rows
