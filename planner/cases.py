@@ -199,8 +199,8 @@ def available(plan: PlanData, ix: Index, case: Case) -> dict[str, list[bool]]:
 
 
 def case_names(plan: PlanData, only: list[str] | None = None) -> list[str]:
-    """``base`` then the scenarios, in sheet order (or only those asked for)."""
+    """``base`` then the scenarios, in sheet order (or only those asked for; [] = base only)."""
     names = list(plan.scenarios)
-    if only:
+    if only is not None:
         names = [s for s in names if s in only]
     return ["base", *names]
