@@ -1,0 +1,378 @@
+"""Build ``rare_earths.xlsx``: a European NdFeB magnet maker's oxide plan, 2026-2030.
+
+Every figure carries its source tag from ``shared/data/rare-earth-facts.md`` in a
+``source`` column: [S] primary or reputable source, [S2] weaker source, [D]
+arithmetic on sourced values, [I] illustrative assumption.  A ``Sources`` sheet
+lists the references behind the tags.  Run ``python examples/rare_earths/build.py``
+to rewrite the workbook next to this script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.styles import Font
+
+from planner.template import write_workbook
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "rare_earths.xlsx"
+
+Row = dict[str, Any]
+YEARS = [2026, 2027, 2028, 2029, 2030]
+#: The defence slice: share of the magnet output sold to US defence primes [I].
+DFARS_SHARE = 0.10
+#: Total oxide demand 2026 -> 2030 (t), linear growth between the facts file's ends [I].
+TOTAL_DEMAND = {
+    "NdPr_oxide": [380, 570, 760, 950, 1140],
+    "Dy_oxide": [13, 19, 26, 32, 38],
+    "Tb_oxide": [4, 6, 8, 10, 12],
+}
+#: Priority weights, not prices: serve demand first, then hold the strategic stock,
+#: then minimise cost.  Both exceed every offer price (Tb ex-China 3,000,000/t) [I].
+SHORTAGE_PENALTY = 20_000_000
+STOCKPILE_PENALTY = 10_000_000
+
+SOURCES = [
+    ("[S]", "Primary or reputable source (official statistics, regulation, company reports)."),
+    ("[S2]", "Weaker source (press reports); verify before leaning on it."),
+    ("[D]", "Arithmetic on sourced values."),
+    ("[I]", "Illustrative assumption made for this example; replace with your own data."),
+    ("", ""),
+    ("USGS", "USGS Mineral Commodity Summaries 2025, 'Rare Earths': mine production 2024 "
+     "(China 270,000 t REO, Myanmar 31,000 t, United States 45,000 t, Russia 2,500 t), "
+     "Dy oxide 260 USD/kg and Tb oxide 810 USD/kg (2024 averages)."),
+    ("Lynas", "Lynas Rare Earths: Mt Weld sized for 12,000 t/yr NdPr product; Kuantan "
+     "separation 10,500 t/yr NdPr nameplate; heavy rare earth circuit ~1,500 t/yr feed, "
+     "first Dy oxide May 2025."),
+    ("MP Materials", "Mountain Pass: Q3 2025 NdPr 721 t (x4 = 2,884 t/yr, [D]); US DoD NdPr "
+     "price floor 110 USD/kg for 10 years from Oct 2025 [S]; ~200 t/yr Dy+Tb from mid-2026 "
+     "[S2]."),
+    ("Neo Performance", "Silmet (Estonia): 3,000 t/yr light rare earth separation."),
+    ("Solvay", "La Rochelle (France): NdPr since Apr 2025, potential 2,000-5,000 t/yr oxides."),
+    ("Solikamsk", "Solikamsk (Russia, Rosatom): planned 2,500 t/yr separation from 2027."),
+    ("SMM", "NdPr oxide China domestic ex-VAT 74.5 USD/kg (Dec 2025), derived from SMM quotes "
+     "[D]."),
+    ("Europe prices", "Dy oxide 700-1,000 and Tb oxide 2,000-4,000 USD/kg in Europe, May 2025, "
+     "thin volumes [S2]."),
+    ("DFARS", "DFARS 252.225-7052 (10 U.S.C. 4872): from 1 Jan 2027 NdFeB magnet inputs may "
+     "not be mined, refined or separated in a covered country (China, Russia, Iran, North "
+     "Korea) [S]."),
+    ("MOFCOM", "China Announcement No. 18 (4 Apr 2025): export licences for Sm, Gd, Tb, Dy, "
+     "Lu, Sc, Y [S]. The licensed volumes in this example are [I]."),
+    ("CRMA", "EU Critical Raw Materials Act, Reg. (EU) 2024/1252 Art. 5: no more than 65% of "
+     "a strategic raw material, at any relevant stage of processing, from a single third "
+     "country [S]; applied here as a company policy [I]."),
+    ("JOGMEC", "Japan's national stockpile: generally 60 days of consumption, up to 180 days "
+     "for high-risk minerals [S]; the 60/180-day targets here follow it [I]."),
+    ("Facts file", "All figures: shared/data/rare-earth-facts.md (tags as above)."),
+]
+
+
+def settings() -> list[Row]:
+    return [
+        {"setting": "plan_name", "value": "EU NdFeB magnet maker: rare earth oxides 2026-2030",
+         "source": "[I]"},
+        {"setting": "currency", "value": "USD", "source": "[I]"},
+        {"setting": "shortage_penalty", "value": SHORTAGE_PENALTY,
+         "source": "[I] priority weight: unmet demand stops the magnet line"},
+        {"setting": "stockpile_penalty", "value": STOCKPILE_PENALTY,
+         "source": "[I] priority weight below shortage, above every price"},
+    ]
+
+
+def materials() -> list[Row]:
+    """Holding cost ~8%/yr of the ex-China price [I]; small opening stocks [I]."""
+    def mat(mid: str, desc: str, hold: float, stock: float) -> Row:
+        return {"material": mid, "description": desc, "holding_cost": hold,
+                "initial_stock": stock,
+                "source": "[I] holding ~8%/yr of price; opening stock assumed"}
+    return [
+        mat("NdPr_oxide", "NdPr oxide for EU-market magnets", 8_000, 40),
+        mat("Dy_oxide", "Dy oxide (Dy2O3) for high-temperature grades", 40_000, 3),
+        mat("Tb_oxide", "Tb oxide (Tb4O7) for high-temperature grades", 150_000, 1),
+        mat("NdPr_oxide_DFARS", "NdPr oxide for magnets sold to US defence primes "
+            "(DFARS 252.225-7052)", 8_800, 5),
+    ]
+
+
+def demand() -> list[Row]:
+    rows: list[Row] = []
+    for mat, series in TOTAL_DEMAND.items():
+        for year, total in zip(YEARS, series, strict=True):
+            civil = total if mat != "NdPr_oxide" else round(total * (1 - DFARS_SHARE), 1)
+            rows.append({"material": mat, "period": year, "demand": civil,
+                         "source": "[I] facts file's user, 380->1,140 t NdPr, 13->38 t Dy, "
+                                   "4->12 t Tb" + (", less the 10% defence slice"
+                                                   if mat == "NdPr_oxide" else "")})
+    for year, total in zip(YEARS, TOTAL_DEMAND["NdPr_oxide"], strict=True):
+        rows.append({"material": "NdPr_oxide_DFARS", "period": year,
+                     "demand": round(total * DFARS_SHARE, 1),
+                     "source": "[I] 10% of output sold to US defence primes"})
+    return rows
+
+
+def stockpile() -> list[Row]:
+    return [
+        {"material": "NdPr_oxide", "min_days": 60, "source": "[I] after JOGMEC 60 days [S]"},
+        # The model does not track where stock came from, so the defence slice carries no
+        # stock out of 2026 (Chinese oxide bought in 2026 must not reach 2027 magnets) and
+        # builds its 60-day stock from compliant supply from 2027 [I].
+        {"material": "NdPr_oxide_DFARS", "to_period": 2026, "max_tonnes": 0,
+         "source": "[I] no pre-2027 (possibly Chinese) stock carried into DFARS years"},
+        {"material": "NdPr_oxide_DFARS", "from_period": 2027, "min_days": 60,
+         "source": "[I] after JOGMEC 60 days [S]"},
+        {"material": "Dy_oxide", "min_days": 180, "source": "[I] after JOGMEC 180 days [S]"},
+        {"material": "Tb_oxide", "min_days": 180, "source": "[I] after JOGMEC 180 days [S]"},
+    ]
+
+
+def countries() -> list[Row]:
+    def c(code: str, name: str, groups: str, src: str) -> Row:
+        return {"country": code, "name": name, "groups": groups, "source": src}
+    return [
+        c("CHN", "China", "covered", "[S] DFARS covered country"),
+        c("RUS", "Russia", "covered", "[S] DFARS covered country"),
+        c("IRN", "Iran", "covered", "[S] DFARS covered country"),
+        c("PRK", "North Korea", "covered", "[S] DFARS covered country"),
+        c("MMR", "Myanmar", "", "[I] no group"),
+        c("MYS", "Malaysia", "", "[I] no group"),
+        c("AUS", "Australia", "allied", "[I] grouping"),
+        c("USA", "United States", "allied", "[I] grouping"),
+        c("EST", "Estonia", "EU, allied", "[S] EU member"),
+        c("FRA", "France", "EU, allied", "[S] EU member"),
+    ]
+
+
+def stages() -> list[Row]:
+    return [
+        {"stage": "mining", "description": "Mine and concentrate (the ore's origin)"},
+        {"stage": "separation", "description": "Solvent-extraction separation to oxide"},
+    ]
+
+
+def facilities() -> list[Row]:
+    """Capacities in t/yr of oxide product; blank where no single buyer could fill them."""
+    def f(fid: str, name: str, company: str, country: str, stage: str,
+          capacity: float | None, src: str, start: int | None = None) -> Row:
+        return {"facility": fid, "name": name, "company": company, "country": country,
+                "stage": stage, "capacity": capacity, "from_period": start, "source": src}
+    return [
+        f("Bayan_Obo", "Bayan Obo mine", "China Northern Rare Earth", "CHN", "mining", None,
+          "[S] China 270,000 t REO mined 2024 (USGS); capacity left open"),
+        f("Baotou_sep", "Baotou separation plants", "China Northern Rare Earth", "CHN",
+          "separation", None, "[I] Chinese separators, capacity left open"),
+        f("Ganzhou_clays", "Southern China ionic clays", "China Rare Earth Group", "CHN",
+          "mining", None, "[I] Chinese heavy rare earth mining"),
+        f("Ganzhou_sep", "Ganzhou heavy rare earth separators", "China Rare Earth Group",
+          "CHN", "separation", None, "[I] Chinese separators, capacity left open"),
+        f("Kachin_clays", "Kachin ionic clay mines", "Myanmar miners", "MMR", "mining", None,
+          "[S] Myanmar 31,000 t REO mined 2024 (USGS); processed in China [I]"),
+        f("Mt_Weld", "Mt Weld mine", "Lynas", "AUS", "mining", 12_000,
+          "[S] sized for 12,000 t/yr NdPr product"),
+        f("Kuantan", "Lynas Malaysia, Kuantan (light rare earths)", "Lynas", "MYS",
+          "separation", 10_500, "[S] 10,500 t/yr NdPr nameplate"),
+        f("Kuantan_HRE", "Lynas Malaysia, Kuantan heavy rare earth circuit", "Lynas", "MYS",
+          "separation", 150, "[I] Dy+Tb oxide from the ~1,500 t/yr feed circuit [S]"),
+        f("Mountain_Pass", "Mountain Pass mine", "MP Materials", "USA", "mining", None,
+          "[S] 45,455 t REO in concentrate 2024; capacity left open"),
+        f("MP_sep", "Mountain Pass separation", "MP Materials", "USA", "separation", 2_884,
+          "[D] Q3 2025 NdPr 721 t x 4 [S]"),
+        f("MP_HRE", "Mountain Pass heavy rare earth circuit", "MP Materials", "USA",
+          "separation", 200, "[S2] ~200 t/yr Dy+Tb from mid-2026; counted from 2027 [I]",
+          2027),
+        f("Silmet", "Neo Performance Materials, Silmet (Sillamae)", "Neo Performance", "EST",
+          "separation", 3_000, "[S] 3,000 t/yr light rare earth separation"),
+        f("La_Rochelle", "Solvay La Rochelle", "Solvay", "FRA", "separation", 2_000,
+          "[S] potential 2,000-5,000 t/yr oxides (low end)"),
+        f("Lovozero", "Lovozero loparite mine", "Rosatom", "RUS", "mining", None,
+          "[S] Russia 2,500 t REO mined 2024 (USGS)"),
+        f("Solikamsk", "Solikamsk Magnesium Works", "Rosatom", "RUS", "separation", 2_500,
+          "[S] planned 2,500 t/yr separation from 2027", 2027),
+    ]
+
+
+def routes() -> list[Row]:
+    def r(rid: str, mining: str | None, separation: str, src: str) -> Row:
+        return {"route": rid, "mining": mining, "separation": separation, "source": src}
+    return [
+        r("CN_light", "Bayan_Obo", "Baotou_sep", "[S] Bayan Obo feeds Baotou"),
+        r("CN_heavy", "Ganzhou_clays", "Ganzhou_sep", "[I] southern Chinese clays"),
+        r("MMR_via_CN", "Kachin_clays", "Ganzhou_sep", "[I] Myanmar clays separated in China"),
+        r("Lynas_light", "Mt_Weld", "Kuantan", "[S] Lynas chain"),
+        r("Lynas_heavy", "Mt_Weld", "Kuantan_HRE", "[S] Lynas heavy circuit"),
+        r("MP_light", "Mountain_Pass", "MP_sep", "[S] MP chain"),
+        r("MP_heavy", "Mountain_Pass", "MP_HRE", "[S2] MP heavy circuit"),
+        r("MP_to_Silmet", "Mountain_Pass", "Silmet", "[I] Silmet fed with US concentrate"),
+        r("Solvay_recycled", None, "La_Rochelle",
+          "[I] recycled and third-party feed; mining stage skipped"),
+        r("Russia", "Lovozero", "Solikamsk", "[S] Rosatom chain"),
+    ]
+
+
+def offers() -> list[Row]:
+    """Prices in USD/t delivered (1 USD/kg = 1,000 USD/t); volumes are this buyer's."""
+    def o(oid: str, supplier: str, material: str, route: str, cost: float, src: str,
+          lo: float | None = None, hi: float | None = None, start: int | None = None) -> Row:
+        return {"offer": oid, "supplier": supplier, "material": material, "route": route,
+                "unit_cost": cost, "min_volume": lo, "max_volume": hi, "from_period": start,
+                "source": src}
+    civil = [
+        o("CN_NdPr", "China Northern Rare Earth", "NdPr_oxide", "CN_light", 75_000,
+          "[D] 74.5 USD/kg China domestic Dec 2025 (SMM)"),
+        o("Lynas_NdPr", "Lynas", "NdPr_oxide", "Lynas_light", 95_000,
+          "[I] price; [I] take-or-pay 100 t, up to 400 t/yr", 100, 400),
+        o("MP_NdPr", "MP Materials", "NdPr_oxide", "MP_light", 110_000,
+          "[S] 110 USD/kg DoD floor; [I] 150 t/yr for this buyer", None, 150),
+        o("Silmet_NdPr", "Neo Performance", "NdPr_oxide", "MP_to_Silmet", 105_000,
+          "[I] price and 300 t/yr", None, 300),
+        o("Solvay_NdPr", "Solvay", "NdPr_oxide", "Solvay_recycled", 115_000,
+          "[I] price and 200 t/yr", None, 200),
+        o("Solikamsk_NdPr", "Rosatom", "NdPr_oxide", "Russia", 70_000,
+          "[I] price and 500 t/yr, from 2027 [S]", None, 500, 2027),
+        o("CN_Dy", "China Rare Earth Group", "Dy_oxide", "CN_heavy", 260_000,
+          "[S] USGS 2024 average 260 USD/kg"),
+        o("MMR_Dy", "China Rare Earth Group", "Dy_oxide", "MMR_via_CN", 240_000,
+          "[I] Myanmar feed 20 USD/kg cheaper"),
+        o("Lynas_Dy", "Lynas", "Dy_oxide", "Lynas_heavy", 700_000,
+          "[S2] Europe 700-1,000 USD/kg (low end); [I] 10 t/yr", None, 10),
+        o("MP_Dy", "MP Materials", "Dy_oxide", "MP_heavy", 800_000,
+          "[S2] Europe 700-1,000 USD/kg; [I] 5 t/yr", None, 5),
+        o("CN_Tb", "China Rare Earth Group", "Tb_oxide", "CN_heavy", 810_000,
+          "[S] USGS 2024 average 810 USD/kg"),
+        o("MMR_Tb", "China Rare Earth Group", "Tb_oxide", "MMR_via_CN", 780_000,
+          "[I] Myanmar feed 30 USD/kg cheaper"),
+        o("Lynas_Tb", "Lynas", "Tb_oxide", "Lynas_heavy", 2_500_000,
+          "[S2] Europe 2,000-4,000 USD/kg; [I] 3 t/yr", None, 3),
+        o("MP_Tb", "MP Materials", "Tb_oxide", "MP_heavy", 3_000_000,
+          "[S2] Europe 2,000-4,000 USD/kg; [I] 2 t/yr", None, 2),
+    ]
+    defence = [
+        o("CN_NdPr_DFARS", "China Northern Rare Earth", "NdPr_oxide_DFARS", "CN_light",
+          75_000, "[D] as CN_NdPr; usable only in 2026 (DFARS)"),
+        o("Lynas_NdPr_DFARS", "Lynas", "NdPr_oxide_DFARS", "Lynas_light", 95_000,
+          "[I] separate certified contract, 80 t/yr", None, 80),
+        o("MP_NdPr_DFARS", "MP Materials", "NdPr_oxide_DFARS", "MP_light", 110_000,
+          "[S] DoD floor price; [I] 80 t/yr", None, 80),
+        o("Silmet_NdPr_DFARS", "Neo Performance", "NdPr_oxide_DFARS", "MP_to_Silmet", 105_000,
+          "[I] 40 t/yr", None, 40),
+    ]
+    return civil + defence
+
+
+def rules() -> list[Row]:
+    def rule(rid: str, kind: str, country: str, basis: str, src: str, *,
+             material: str | None = None, stage: str | None = None,
+             limit: float | None = None, start: int | None = None,
+             active: bool = True) -> Row:
+        return {"rule": rid, "kind": kind, "country": country, "stage": stage,
+                "material": material, "limit": limit, "from_period": start,
+                "active": active, "basis": basis, "source": src}
+    return [
+        rule("Russia_sanctions", "ban", "RUS",
+             "EU sanctions on Russia; company policy: nothing mined or processed in Russia",
+             "[I] policy reading of the sanctions regime"),
+        rule("DFARS_covered", "ban", "covered",
+             "DFARS 252.225-7052: not mined, refined or separated in a covered country "
+             "from 1 Jan 2027", "[S]", material="NdPr_oxide_DFARS", start=2027),
+        rule("CN_licence_Dy", "quota", "CHN",
+             "MOFCOM Announcement No. 18 (Apr 2025): Dy exports need a licence",
+             "[S] licensing; [I] 20 t/yr licensed to this buyer",
+             material="Dy_oxide", stage="separation", limit=20),
+        rule("CN_licence_Tb", "quota", "CHN",
+             "MOFCOM Announcement No. 18 (Apr 2025): Tb exports need a licence",
+             "[S] licensing; [I] 6 t/yr licensed to this buyer",
+             material="Tb_oxide", stage="separation", limit=6),
+        rule("CN_deny_Dy", "ban", "CHN", "Scenario: China stops granting Dy licences",
+             "[I] scenario only", material="Dy_oxide", active=False),
+        rule("CN_deny_Tb", "ban", "CHN", "Scenario: China stops granting Tb licences",
+             "[I] scenario only", material="Tb_oxide", active=False),
+    ]
+
+
+def caps() -> list[Row]:
+    return [{"cap": "CRMA_65", "material": None, "stage": None, "country": None,
+             "max_share": 0.65,
+             "basis": "EU CRMA Art. 5: at most 65% from a single third country at any stage",
+             "source": "[S] benchmark; [I] applied as company policy to every material"}]
+
+
+def scenarios() -> list[Row]:
+    def s(name: str, action: str, target: str | None, value: float | None, src: str,
+          start: int | None = None, end: int | None = None,
+          material: str | None = None) -> Row:
+        return {"scenario": name, "action": action, "target": target, "material": material,
+                "from_period": start, "to_period": end, "value": value, "source": src}
+    rows = [
+        s("China_denies_HREE", "rule_on", "CN_deny_Dy", None, "[I] no Dy licences from 2027",
+          2027),
+        s("China_denies_HREE", "rule_on", "CN_deny_Tb", None, "[I] no Tb licences from 2027",
+          2027),
+        s("Kuantan_outage_2028", "capacity", "Kuantan", 0, "[I] year-long outage", 2028, 2028),
+        s("Kuantan_outage_2028", "capacity", "Kuantan_HRE", 0, "[I] year-long outage", 2028,
+          2028),
+        s("Myanmar_stops", "capacity", "MMR", 0, "[I] Kachin supply stops from 2027", 2027),
+    ]
+    for mat in ("Dy_oxide", "Tb_oxide"):
+        rows.append(s("Myanmar_stops", "cost", "CHN", 1.5,
+                      "[I] Chinese heavy rare earths +50% without Myanmar feed", 2027,
+                      material=mat))
+    for mat in ("NdPr_oxide", "NdPr_oxide_DFARS"):
+        rows.append(s("NdPr_price_spike", "cost", "CHN", 1.8,
+                      "[I] market price +80% from 2027", 2027, material=mat))
+        rows.append(s("NdPr_price_spike", "cost", "Lynas", 1.8,
+                      "[I] Lynas sells at market-linked prices", 2027, material=mat))
+    rows.append(s("EV_demand_surge", "demand", None, 1.3,
+                  "[I] demand +30% from 2028 (all materials)", 2028))
+    return rows
+
+
+def data() -> dict[str, list[Row]]:
+    """Sheet name -> rows of the example workbook."""
+    return {
+        "Settings": settings(),
+        "Periods": [{"period": y, "days": 366 if y == 2028 else 365} for y in YEARS],
+        "Materials": materials(),
+        "Demand": demand(),
+        "Stockpile": stockpile(),
+        "Countries": countries(),
+        "Stages": stages(),
+        "Facilities": facilities(),
+        "Routes": routes(),
+        "Offers": offers(),
+        "Rules": rules(),
+        "Caps": caps(),
+        "Scenarios": scenarios(),
+    }
+
+
+EXTRA = {name: ["source"] for name in
+         ("Settings", "Materials", "Demand", "Stockpile", "Countries", "Facilities", "Routes",
+          "Offers", "Rules", "Caps", "Scenarios")}
+
+
+def add_sources_sheet(path: Path) -> None:
+    """Append the Sources sheet (tag legend and references); the planner ignores it."""
+    wb = load_workbook(path)
+    ws = wb.create_sheet("Sources", 1)
+    ws.append(["tag or reference", "meaning"])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for tag, text in SOURCES:
+        ws.append([tag, text])
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 120
+    wb.save(path)
+
+
+def build(path: Path = OUT) -> Path:
+    """Write the example workbook (and its Sources sheet) to ``path``."""
+    write_workbook(path, data(), extra=EXTRA)
+    add_sources_sheet(path)
+    return path
+
+
+if __name__ == "__main__":
+    print(build())
