@@ -48,14 +48,25 @@ def solve_case(plan: PlanData, name: str = "base", ix: Index | None = None,
 
 def solve_all(plan: PlanData, scenarios: list[str] | None = None,
               options: dict[str, Any] | None = None,
-              progress: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
-    """The base case, then each scenario (all, or those named), in sheet order."""
+              progress: Callable[[CaseResult], None] | None = None,
+              workers: int = 1, scheduler: Any = None) -> list[CaseResult]:
+    """The base case, then each scenario (all, or those named), in sheet order.
+
+    ``workers`` > 1 solves the cases in that many local processes, and
+    ``scheduler`` (a Dask scheduler address or ``distributed.Client``) on a
+    Dask cluster (see :mod:`planner.sweep`); the results are the same either way.
+    """
     unknown = [s for s in scenarios or [] if s not in plan.scenarios and s != "base"]
     if unknown:
         raise InputError([Problem("Scenarios", None, "scenario", s,
                                   "a scenario named in the Scenarios sheet",
                                   "Known: " + (", ".join(plan.scenarios) or "none") + ".")
                           for s in unknown])
+    if workers > 1 or scheduler is not None:
+        from planner.sweep import run_sweep
+
+        return run_sweep(plan, case_names(plan, scenarios), options, workers=workers,
+                         scheduler=scheduler, progress=progress)
     ix = Index.build(plan)
     out = []
     for name in case_names(plan, scenarios):
@@ -89,9 +100,10 @@ class RunOutcome:
 
 def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | None = None,
         options: dict[str, Any] | None = None,
-        progress: Callable[[CaseResult], None] | None = None) -> RunOutcome:
+        progress: Callable[[CaseResult], None] | None = None,
+        workers: int = 1, scheduler: Any = None) -> RunOutcome:
     """Validate, solve every case and write the report (what ``planner run`` does)."""
     plan = load(path)
-    results = solve_all(plan, scenarios, options, progress)
+    results = solve_all(plan, scenarios, options, progress, workers, scheduler)
     report = write(plan, results, out or default_report_path(path))
     return RunOutcome(plan, results, report)

@@ -88,19 +88,39 @@ def _progress(r: CaseResult) -> None:
 @click.option("--threads", type=int, default=None, help="Solver threads.")
 @click.option("--method", type=click.Choice(["choose", "simplex", "ipm", "pdlp"]),
               default=None, help="HiGHS method.")
+@click.option("--gap", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Relative optimality (duality) gap for ipm and pdlp, e.g. 1e-6.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Solve cases in this many local processes.")
+@click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
+              help="Solve cases on the Dask cluster at ADDRESS (e.g. tcp://host:8786).")
 def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: float | None,
-        threads: int | None, method: str | None) -> None:
+        threads: int | None, method: str | None, gap: float | None, workers: int,
+        dask_scheduler: str | None) -> None:
     """Validate PATH, solve the base case and scenarios, write the report."""
+    from planner.solve import gap_options
+
     options = {"time_limit": time_limit, "threads": threads,
-               "solver": None if method in (None, "choose") else method}
+               "solver": None if method in (None, "choose") else method, **gap_options(gap)}
     try:
         plan = api.load(path)
         for w in plan.warnings:
             click.echo(f"warning: {w}")
         click.echo(f"Solving {plan.settings.plan_name}:")
-        results = api.solve_all(plan, list(scenarios) or None, options, _progress)
+        results = api.solve_all(plan, list(scenarios) or None, options, _progress,
+                                workers=workers, scheduler=dask_scheduler)
     except InputError as err:
         _problems(err)
+        sys.exit(2)
+    except ImportError:
+        if dask_scheduler is None:
+            raise
+        click.echo("--dask-scheduler needs Dask: pip install 'planner[dask]'", err=True)
+        sys.exit(2)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if dask_scheduler is None:
+            raise
+        click.echo(f"Cannot reach the Dask scheduler {dask_scheduler}: {exc}", err=True)
         sys.exit(2)
     target = Path(output) if output else api.default_report_path(path)
     try:

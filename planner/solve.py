@@ -55,6 +55,14 @@ def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
     return opts
 
 
+def gap_options(gap: float | None) -> dict[str, Any]:
+    """HiGHS options for a relative optimality gap: the duality-gap tolerances of the
+    interior-point and PDLP methods (simplex always solves to optimality)."""
+    if gap is None:
+        return {}
+    return {"ipm_optimality_tolerance": float(gap), "pdlp_d_gap_tol": float(gap)}
+
+
 def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None) -> SolveResult:
     """Solve ``model`` in place; load primal values and duals when a solution exists."""
     opts = dict(options or {})
