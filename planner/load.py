@@ -68,8 +68,12 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[Problem]]
             key = norm_name(ws.title)
             if key not in known or key in tables:
                 continue
+            # Some writers record a wrong sheet dimension; read what is really there.
+            ws.reset_dimensions()
+            wf = wb_formulas[ws.title]
+            wf.reset_dimensions()
             rows = list(ws.iter_rows(values_only=True))
-            formulas = list(wb_formulas[ws.title].iter_rows(values_only=True))
+            formulas = list(wf.iter_rows(values_only=True))
             tables[key] = _table(ws.title, rows, formulas, problems)
     finally:
         wb_values.close()
