@@ -1,0 +1,266 @@
+"""Stockpile sizing: the least-cost days-of-cover policy that covers named disruptions.
+
+One two-stage linear program, built from the constraint families of
+:mod:`planner.model` on sub-blocks (no second copy of the formulation):
+
+* first stage: ``d[m] >= 0``, days of cover of material ``m`` (continuous);
+* block ``base``: the base case, its Stockpile-sheet minimums replaced by the
+  policy: stock at the end of every period >= d[m] x demand(m, t) / days(t);
+* one block per disruption scenario: the disrupted case from its first
+  disrupted period ``t0`` on (recourse sourcing), entering with at most the
+  policy's stock, ``s(m, t0-1) <= d[m] x demand(m, t0-1) / days(t0-1)``
+  (only the stock the policy guarantees is counted on), stockpile minimums
+  released, and unmet demand held at zero.
+
+It is solved lexicographically, each step keeping the optimum of the last:
+(0) least unmet demand over the scenarios (zero unless no policy can reach it:
+a disruption in the first period, or a material without any supply); (1) least
+base-case cost (the cost of holding the policy in normal times); (2) the least
+days of cover at that cost (a tie-break when stock is free); (3) with the
+policy fixed, the least recourse cost of each scenario, for the report.
+The policy is then checked independently: each scenario is re-solved by
+:mod:`planner.stress` from the protected plan and from the unprotected plan
+(no strategic stock), so the report shows what the policy buys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pyomo.environ as pyo
+
+from planner.cases import Case, Index, build_case
+from planner.data import PlanData
+from planner.model import (
+    Groups,
+    add_balance,
+    add_capacity,
+    add_caps,
+    add_objective,
+    add_quotas,
+    add_stockpile,
+    add_variables,
+    group,
+)
+from planner.solve import solve, solver_options
+from planner.stress import Baseline, Disruption, apply, solve_baseline, solve_disrupted
+
+TOL = 1e-6
+
+
+@dataclass
+class SizingScenario:
+    """A named disruption the policy must cover: its case and disrupted periods."""
+
+    name: str
+    case: Case
+    periods: list[int]
+
+
+def from_disruption(base_case: Case, d: Disruption) -> SizingScenario:
+    return SizingScenario(d.name, apply(base_case, d), d.periods())
+
+
+def from_sheet(plan: PlanData, ix: Index, name: str) -> SizingScenario:
+    """A Scenarios-sheet scenario; its disrupted periods are those where it differs."""
+    base, case = build_case(plan, ix), build_case(plan, ix, name)
+    n = len(plan.periods)
+    changed = [t for t in range(n)
+               if any(case.capacity[f][t] != base.capacity[f][t] for f in base.capacity)
+               or any(case.demand.get((m, t)) != q for (m, tt), q in base.demand.items()
+                      if tt == t)
+               or any(f[t] != 1 for f in case.cost_factor.values())
+               or any(case.rule_on[r][t] != base.rule_on[r][t] for r in base.rule_on)
+               or any(case.cap_on[c][t] != base.cap_on[c][t] for c in base.cap_on)]
+    return SizingScenario(name, case, changed)
+
+
+@dataclass
+class SizingResult:
+    """The policy, its cost against the unprotected plan, and each scenario's check."""
+
+    status: str
+    days: dict[str, float] = field(default_factory=dict)
+    #: material -> policy stock (t) at the end of each period
+    tonnes: dict[str, list[float]] = field(default_factory=dict)
+    protected_cost: float | None = None
+    unprotected_cost: float | None = None
+    current_cost: float | None = None
+    residual_unmet: float = 0.0
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def premium(self) -> float | None:
+        """What the policy costs in normal times over the plan without strategic stock."""
+        if self.protected_cost is None or self.unprotected_cost is None:
+            return None
+        return self.protected_cost - self.unprotected_cost
+
+
+def case_block(top: Any, name: str, plan: PlanData, ix: Index, case: Case) -> tuple[Any, Groups]:
+    """The model of ``case`` as a sub-block of ``top``: every family of planner.model."""
+    g = group(plan, ix, case)
+    top.add_component(name, pyo.Block())
+    b = getattr(top, name)
+    add_variables(b, plan, case, g)
+    add_objective(b, plan, g)
+    b.total_cost.deactivate()
+    add_balance(b, plan, case, g)
+    add_stockpile(b, plan, g)
+    add_capacity(b, plan, case, g)
+    add_quotas(b, plan, ix, case, g)
+    add_caps(b, plan, case, g)
+    return b, g
+
+
+def _cover(plan: PlanData, case: Case, mat: str, t: int) -> float:
+    """Tonnes per day of cover of ``mat`` in period ``t``."""
+    return case.demand.get((mat, t), 0.0) / plan.periods[t].days
+
+
+def _release(b: Any) -> None:
+    for c in b.stockpile.min.values():
+        c.deactivate()
+    for v in b.v.values():
+        v.fix(0.0)
+
+
+def _recourse_only(b: Any, plan: PlanData, start: int) -> Any:
+    """Keep periods >= start; the block enters with stock s(start-1); returns its cost."""
+    for con in b.component_data_objects(pyo.Constraint, active=True):
+        if con.index()[-1] < start:
+            con.deactivate()
+    for var in (b.x, b.u, b.v):
+        for k in var:
+            if k[-1] < start:
+                var[k].fix(0.0)
+    for k in b.s:
+        if k[-1] < start - 1:
+            b.s[k].fix(0.0)
+    y = [p.years for p in plan.periods]
+    return b.procurement + b.shortage + pyo.quicksum(
+        plan.materials[mat].holding_cost * y[t] * b.s[mat, t] for mat, t in b.s if t >= start)
+
+
+def _values(b: Any, var: str) -> dict[Any, float]:
+    comp = getattr(b, var)
+    return {k: float(pyo.value(comp[k], exception=False) or 0.0) for k in comp}
+
+
+def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
+                   options: dict[str, Any] | None = None) -> SizingResult:
+    """The least-cost days of cover per material with zero unmet demand in ``scenarios``."""
+    ix = Index.build(plan)
+    base_case = build_case(plan, ix)
+    opts = solver_options(plan.settings, options)
+    top = pyo.ConcreteModel(name="stockpile_sizing")
+    mats = list(plan.materials)
+    n = len(plan.periods)
+    top.d = pyo.Var(mats, within=pyo.NonNegativeReals)
+    b0, _ = case_block(top, "base", plan, ix, base_case)
+    _release(b0)
+    top.policy = pyo.Constraint(
+        [(m, t) for m in mats for t in range(n) if _cover(plan, base_case, m, t) > 0],
+        rule=lambda _, m, t: b0.s[m, t] >= top.d[m] * _cover(plan, base_case, m, t))
+    base_cost = b0.procurement + b0.holding + b0.shortage
+    scen = [s for s in scenarios if s.periods]
+    notes = [f"Scenario {s.name!r} changes nothing and is skipped." for s in scenarios
+             if not s.periods]
+    unmet: list[Any] = []
+    recourse: list[Any] = []
+    blocks = []
+    for i, s in enumerate(scen):
+        b, _ = case_block(top, f"scenario_{i}", plan, ix, s.case)
+        _release(b)
+        start = s.periods[0]
+        recourse.append(_recourse_only(b, plan, start))
+        unmet.append(pyo.quicksum(b.u[m, t] for m, t in b.u if t >= start))
+        if start > 0:
+            b.entry = pyo.Constraint(mats, rule=lambda _, m, b=b, c=s.case, t=start - 1:
+                                     b.s[m, t] <= top.d[m] * _cover(plan, c, m, t))
+        else:
+            notes.append(f"Scenario {s.name!r} starts in the first period: no stock policy "
+                         "can be built before it; only the initial stock helps.")
+        blocks.append(b)
+
+    def step(expr: Any) -> str:
+        for obj in top.component_data_objects(pyo.Objective, active=True):
+            obj.deactivate()
+        top.del_component("goal")
+        top.goal = pyo.Objective(expr=expr, sense=pyo.minimize)
+        return solve(top, opts).status
+
+    out = SizingResult("optimal", notes=notes)
+    if blocks:
+        status = step(pyo.quicksum(unmet))
+        if status != "optimal":
+            out.status = status
+            return out
+        least = [float(pyo.value(u)) for u in unmet]
+        out.residual_unmet = sum(least)
+        if out.residual_unmet > TOL:
+            top.unmet_cap = pyo.Constraint(expr=pyo.quicksum(unmet)
+                                           <= out.residual_unmet + TOL * (1 + out.residual_unmet))
+            for s, q in zip(scen, least, strict=True):
+                if q > TOL:
+                    out.notes.append(f"Scenario {s.name!r}: {q:,.3f} t stay unmet whatever "
+                                     "the policy (no supply or stock can reach them).")
+        else:
+            for b in blocks:
+                for k in b.u:
+                    b.u[k].fix(0.0)
+    status = step(base_cost)
+    if status != "optimal":
+        out.status = status
+        return out
+    z = float(pyo.value(base_cost))
+    top.cost_cap = pyo.Constraint(expr=base_cost <= z + TOL * (1 + abs(z)))
+    status = step(pyo.quicksum(top.d[m] for m in mats))
+    if status != "optimal":
+        out.status = status
+        return out
+    for m in mats:
+        top.d[m].fix(float(pyo.value(top.d[m])))
+    status = step(base_cost + pyo.quicksum(recourse))
+    if status != "optimal":
+        out.status = status
+        return out
+    out.days = {m: float(pyo.value(top.d[m])) for m in mats}
+    out.tonnes = {m: [out.days[m] * _cover(plan, base_case, m, t) for t in range(n)]
+                  for m in mats}
+    out.protected_cost = float(pyo.value(base_cost))
+    _check(plan, ix, base_case, b0, scen, blocks, recourse, out, options)
+    return out
+
+
+def _check(plan: PlanData, ix: Index, base_case: Case, b0: Any,
+           scen: Sequence[SizingScenario], blocks: list[Any], recourse: list[Any],
+           out: SizingResult, options: dict[str, Any] | None) -> None:
+    """Re-solve every scenario as a stress case from the protected and unprotected plans."""
+    bare = replace(plan, stockpile=[])
+    unprotected = solve_baseline(bare, ix, base_case, options)
+    current = solve_baseline(plan, ix, base_case, options)
+    out.unprotected_cost, out.current_cost = unprotected.total_cost, current.total_cost
+    protected = Baseline(base_case, "optimal", out.protected_cost, _values(b0, "x"),
+                         _values(b0, "s"), _values(b0, "u"), {},
+                         replacement=unprotected.replacement)
+    labels = [p.label for p in plan.periods]
+    for s, b, cost in zip(scen, blocks, recourse, strict=True):
+        start = s.periods[0]
+        with_policy = solve_disrupted(bare, ix, protected, s.case, s.periods, options)
+        without = (solve_disrupted(bare, ix, unprotected, s.case, s.periods, options)
+                   if unprotected.total_cost is not None else None)
+        out.scenarios.append({
+            "scenario": s.name, "first_period": labels[start],
+            "entry_stock": sum(float(pyo.value(b.s[m, start - 1])) for m in plan.materials)
+            if start > 0 else sum(m.initial_stock for m in plan.materials.values()),
+            "unmet_in_model": sum(float(pyo.value(b.u[k])) for k in b.u if k[-1] >= start),
+            "recourse_cost": float(pyo.value(cost)),
+            "unmet_with_policy": sum(with_policy.unmet.values())
+            if with_policy.total_cost is not None else None,
+            "unmet_without_policy": sum(without.unmet.values())
+            if without is not None and without.total_cost is not None else None,
+        })
