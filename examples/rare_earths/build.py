@@ -9,6 +9,7 @@ to rewrite the workbook next to this script.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,16 +117,20 @@ def demand() -> list[Row]:
 
 def stockpile() -> list[Row]:
     return [
-        {"material": "NdPr_oxide", "min_days": 60, "source": "[I] after JOGMEC 60 days [S]"},
+        {"material": "NdPr_oxide", "min_days": 60, "max_tonnes": 500,
+         "source": "[I] after JOGMEC 60 days [S]; [I] 500 t warehouse limit"},
         # The model does not track where stock came from, so the defence slice carries no
         # stock out of 2026 (Chinese oxide bought in 2026 must not reach 2027 magnets) and
         # builds its 60-day stock from compliant supply from 2027 [I].
         {"material": "NdPr_oxide_DFARS", "to_period": 2026, "max_tonnes": 0,
          "source": "[I] no pre-2027 (possibly Chinese) stock carried into DFARS years"},
         {"material": "NdPr_oxide_DFARS", "from_period": 2027, "min_days": 60,
-         "source": "[I] after JOGMEC 60 days [S]"},
-        {"material": "Dy_oxide", "min_days": 180, "source": "[I] after JOGMEC 180 days [S]"},
-        {"material": "Tb_oxide", "min_days": 180, "source": "[I] after JOGMEC 180 days [S]"},
+         "max_tonnes": 150,
+         "source": "[I] after JOGMEC 60 days [S]; [I] 150 t segregated-store limit"},
+        {"material": "Dy_oxide", "min_days": 180, "max_tonnes": 60,
+         "source": "[I] after JOGMEC 180 days [S]; [I] 60 t limit"},
+        {"material": "Tb_oxide", "min_days": 180, "max_tonnes": 20,
+         "source": "[I] after JOGMEC 180 days [S]; [I] 20 t limit"},
     ]
 
 
@@ -348,7 +353,7 @@ def data() -> dict[str, list[Row]]:
     }
 
 
-EXTRA = {name: ["source"] for name in
+EXTRA: dict[str, Sequence[str]] = {name: ["source"] for name in
          ("Settings", "Materials", "Demand", "Stockpile", "Countries", "Facilities", "Routes",
           "Offers", "Rules", "Caps", "Scenarios")}
 
