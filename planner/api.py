@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,15 @@ from typing import Any
 from planner.cases import Index, build_case, case_names
 from planner.data import PlanData
 from planner.model import build_model
+from planner.policy import PolicyCost
 from planner.problems import InputError, Problem
-from planner.report import write_report
+from planner.report import RunInfo, write_report
 from planner.results import CaseResult, extract
 from planner.solve import solve, solver_options
 from planner.validate import load_plan
 
 __all__ = ["load", "solve_case", "solve_all", "write", "run", "default_report_path",
-           "RunOutcome", "InputError"]
+           "RunOutcome", "InputError", "policy_costs", "RunInfo", "PolicyCost"]
 
 
 def load(path: str | Path) -> PlanData:
@@ -76,9 +78,23 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
     return out
 
 
-def write(plan: PlanData, results: list[CaseResult], path: str | Path) -> Path:
-    """Write the report workbook atomically."""
-    return write_report(plan, results, path)
+def write(plan: PlanData, results: list[CaseResult], path: str | Path,
+          info: RunInfo | None = None, policy: list[PolicyCost] | None = None) -> Path:
+    """Write the report workbook atomically (``policy`` from :func:`policy_costs`)."""
+    return write_report(plan, results, path, info, policy)
+
+
+def policy_costs(plan: PlanData, results: list[CaseResult],
+                 options: dict[str, Any] | None = None,
+                 progress: Callable[[PolicyCost], None] | None = None) -> list[PolicyCost]:
+    """What each active rule, cap and the stockpile minimums cost the base case.
+
+    Empty when the base case was not among ``results``.
+    """
+    from planner.policy import policy_costs as _costs
+
+    base = next((r for r in results if r.name == "base"), None)
+    return [] if base is None else _costs(plan, base, options=options, progress=progress)
 
 
 def default_report_path(input_path: str | Path) -> Path:
@@ -101,9 +117,16 @@ class RunOutcome:
 def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | None = None,
         options: dict[str, Any] | None = None,
         progress: Callable[[CaseResult], None] | None = None,
-        workers: int = 1, scheduler: Any = None) -> RunOutcome:
-    """Validate, solve every case and write the report (what ``planner run`` does)."""
+        workers: int = 1, scheduler: Any = None, with_policy: bool = True) -> RunOutcome:
+    """Validate, solve every case and write the report (what ``planner run`` does).
+
+    ``with_policy=False`` skips re-solving the base case without each policy.
+    """
+    info = RunInfo(str(path), options=dict(options or {}))
     plan = load(path)
     results = solve_all(plan, scenarios, options, progress, workers, scheduler)
-    report = write(plan, results, out or default_report_path(path))
+    started = time.perf_counter()
+    policy = policy_costs(plan, results, options) if with_policy else None
+    info.policy_seconds = time.perf_counter() - started if with_policy else None
+    report = write(plan, results, out or default_report_path(path), info, policy)
     return RunOutcome(plan, results, report)

@@ -80,6 +80,11 @@ def _progress(r: CaseResult) -> None:
         click.echo(f"    {line}")
 
 
+def _policy_progress(p: api.PolicyCost) -> None:
+    added = "" if p.cost_added is None else f"  adds {p.cost_added:,.2f}"
+    click.echo(f"  {p.policy:<36} {p.status:<12}{added}  {p.note}".rstrip())
+
+
 @main.command()
 @click.argument("path", type=click.Path())
 @click.option("-o", "--output", "output", default=None, help="Report path.")
@@ -94,14 +99,21 @@ def _progress(r: CaseResult) -> None:
               help="Solve cases in this many local processes.")
 @click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
               help="Solve cases on the Dask cluster at ADDRESS (e.g. tcp://host:8786).")
+@click.option("--no-policy", "no_policy", is_flag=True,
+              help="Skip re-solving the base case without each rule, cap and stockpile "
+                   "minimum (the report's Policy costs).")
 def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: float | None,
         threads: int | None, method: str | None, gap: float | None, workers: int,
-        dask_scheduler: str | None) -> None:
+        dask_scheduler: str | None, no_policy: bool) -> None:
     """Validate PATH, solve the base case and scenarios, write the report."""
+    import time
+
+    from planner.report import RunInfo
     from planner.solve import gap_options
 
     options = {"time_limit": time_limit, "threads": threads,
                "solver": None if method in (None, "choose") else method, **gap_options(gap)}
+    info = RunInfo(path, options=dict(options))
     try:
         plan = api.load(path)
         for w in plan.warnings:
@@ -122,9 +134,15 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
             raise
         click.echo(f"Cannot reach the Dask scheduler {dask_scheduler}: {exc}", err=True)
         sys.exit(2)
+    policy = None
+    if not no_policy and any(r.name == "base" for r in results):
+        click.echo("What each policy costs (base case re-solved without it):")
+        started = time.perf_counter()
+        policy = api.policy_costs(plan, results, options, _policy_progress)
+        info.policy_seconds = time.perf_counter() - started
     target = Path(output) if output else api.default_report_path(path)
     try:
-        report = api.write(plan, results, target)
+        report = api.write(plan, results, target, info, policy)
     except OSError as exc:
         click.echo(f"Cannot write the report to {target}: {exc.strerror or exc}", err=True)
         sys.exit(2)
