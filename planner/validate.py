@@ -84,6 +84,8 @@ class _Row:
     def __getitem__(self, column: str) -> Any:
         """The parsed value of a schema column: None when blank, BAD when invalid."""
         col = self.sheet.fields[column]
+        if col.required and self.table.col_index(column) is None:
+            return BAD  # the missing column is reported once, by check_shape
         raw = self.raw(column)
         if no_cache(raw):
             return BAD
@@ -112,19 +114,18 @@ def _expect(col: Column) -> str:
 
 def _number(r: _Row, col: Column, raw: Any) -> Any:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        if isinstance(raw, str):
-            try:
-                num = float(raw.strip().replace(",", ""))
-            except ValueError:
-                r.problem(col.name, raw, _expect(col))
-                return BAD
-            if math.isfinite(num):
-                r.problem(col.name, raw, _expect(col),
-                          f"The number is stored as text; enter it as a number ({num:g}).")
-                return BAD
-        r.problem(col.name, raw, _expect(col))
-        return BAD
-    x = float(raw)
+        # A number stored as text ("100", as CSV imports leave it) is still that
+        # number (docs/decisions.md); anything else is not a number.
+        try:
+            num = float(raw.strip()) if isinstance(raw, str) else math.nan
+        except ValueError:
+            num = math.nan
+        if not math.isfinite(num):
+            r.problem(col.name, raw, _expect(col))
+            return BAD
+        x = num
+    else:
+        x = float(raw)
     if not math.isfinite(x) or x < 0:
         r.problem(col.name, raw, _expect(col))
         return BAD
@@ -179,7 +180,7 @@ _PARSERS: dict[str, Callable[[_Row, Column, Any], Any]] = {
 
 def _suggest(value: str, known: list[str] | set[str] | dict[str, Any], what: str) -> str:
     """A hint for a reference that names nothing: case slips and stray spaces."""
-    names = list(known)
+    names = sorted(known) if isinstance(known, set) else list(known)
     if value.strip() in names and value.strip() != value:
         return f"Remove the surrounding spaces: {value.strip()!r}."
     folded = [n for n in names if n.casefold() == value.strip().casefold()]
@@ -202,6 +203,22 @@ class Validator:
         self.stage_ids: list[str] = []
 
     # --- helpers ------------------------------------------------------------
+    def declared(self, sheet: Sheet, column: str) -> set[str]:
+        """Every id written in ``column`` of ``sheet``, whether or not its row is valid.
+
+        References are checked against these, so a row with a problem of its own
+        (reported once, on that row) does not turn every reference to it into another.
+        """
+        table = self.tables.get(norm_name(sheet.name))
+        if table is None:
+            return set()
+        out: set[str] = set()
+        for _, values in table.rows:
+            v = table.get(values, column)
+            if not no_cache(v) and not is_blank(v):
+                out.add(str(label(v)))
+        return out
+
     def rows(self, sheet: Sheet, extra: list[str] | None = None) -> Iterator[_Row]:
         table = self.tables.get(norm_name(sheet.name))
         if table is None:
@@ -244,8 +261,10 @@ class Validator:
             return False
         if value in known:
             return True
-        r.problem(column, value, f"a {what} id from the {what.capitalize()} sheet",
-                  _suggest(value, list(known), what))
+        sheet = {"material": "Materials", "country": "Countries", "stage": "Stages",
+                 "route": "Routes", "facility": "Facilities"}.get(what, what.capitalize())
+        r.problem(column, value, f"a {what} id from the {sheet} sheet",
+                  _suggest(value, known, what))
         return False
 
     def period(self, r: _Row, column: str) -> int | None | _Bad:
@@ -259,7 +278,7 @@ class Validator:
                 if labels else "The Periods sheet has no periods.")
         if value.strip() in self.period_ix:
             hint = f"Remove the surrounding spaces: {value.strip()!r}."
-        r.problem(column, value, "a period label from the Periods sheet", hint)
+        r.problem(column, r.raw(column), "a period label from the Periods sheet", hint)
         return BAD
 
     def window(self, r: _Row) -> d.Window | None:
@@ -288,10 +307,9 @@ class Validator:
                 days = BAD
             if self.unique(r, "period", lab, seen) and days is not BAD:
                 out.append(d.Period(lab, float(days)))
-        self.period_ix = {p.label: i for i, p in enumerate(out)}
-        # Labels with a bad days value still count as known periods for references.
-        for lab in seen:
-            self.period_ix.setdefault(lab, len(self.period_ix))
+        # Every label, in sheet order (also those with a bad days value, already
+        # reported), so windows keep their order and references are not reported twice.
+        self.period_ix = {lab: i for i, lab in enumerate(seen)}
         return out
 
     def materials(self) -> dict[str, d.Material]:
@@ -328,8 +346,7 @@ class Validator:
         self.stage_ids = list(seen)
         return self.stage_ids
 
-    def facilities(self, countries: dict[str, d.Country],
-                   tags: set[str]) -> dict[str, d.Facility]:
+    def facilities(self, countries: set[str], tags: set[str]) -> dict[str, d.Facility]:
         out: dict[str, d.Facility] = {}
         seen: dict[str, int] = {}
         for r in self.rows(FACILITIES):
@@ -362,10 +379,19 @@ class Validator:
             ok = self.unique(r, "route", rid, seen)
             chain: dict[str, str] = {}
             for stage in stage_cols:
-                fid = label(r.raw(stage))
+                raw = r.raw(stage)
+                if no_cache(raw):  # already reported by the loader
+                    ok = False
+                    continue
+                fid = label(raw)
                 if fid is None:
                     continue
-                if fid not in all_facilities:
+                if fid.strip() in EXCEL_ERRORS:
+                    r.problem(stage, raw, "a facility id from the Facilities sheet",
+                              "The cell holds an Excel error value; fix the formula or type "
+                              "the value.")
+                    ok = False
+                elif fid not in all_facilities:
                     r.problem(stage, fid, "a facility id from the Facilities sheet",
                               _suggest(fid, all_facilities, "facility"))
                     ok = False
@@ -608,28 +634,24 @@ class Validator:
         tags = {g for c in countries.values() for g in c.groups} - set(countries)
         stages = self.stages()
         materials = self.materials()
-        mset = set(materials)
-        facilities = self.facilities(countries, tags)
-        fac_table = self.tables.get(norm_name(FACILITIES.name))
-        all_fac = {label(fac_table.get(v, "facility")) for _, v in fac_table.rows} \
-            if fac_table else set()
-        all_fac.discard(None)
-        routes = self.routes(facilities, {f for f in all_fac if f is not None})
-        rtable = self.tables.get(norm_name(ROUTES.name))
-        all_routes = {label(rtable.get(v, "route")) for _, v in rtable.rows} if rtable else set()
-        offers = self.offers(mset, {r for r in all_routes if r is not None})
+        # References are checked against every id declared (see ``declared``).
+        mset = self.declared(MATERIALS, "material")
+        cset = self.declared(COUNTRIES, "country")
+        facilities = self.facilities(cset, tags)
+        routes = self.routes(facilities, self.declared(FACILITIES, "facility"))
+        offers = self.offers(mset, self.declared(ROUTES, "route"))
         # Offers whose route failed validation were reported on Routes; drop them quietly.
         offers = {k: o for k, o in offers.items() if o.route in routes}
-        cset = set(countries)
         tariffs = self.tariffs(mset, cset, tags)
         rules = self.rules(mset, cset, tags)
         caps = self.caps(mset, cset, tags)
         demand = self.demand(mset)
         stockpile = self.stockpile(mset)
-        companies = {o.supplier for o in offers.values()} | {
-            f.company for f in facilities.values() if f.company}
-        scenarios = self.scenarios(mset, cset, tags, set(rules), set(caps), set(facilities),
-                                   set(offers), companies)
+        companies = self.declared(OFFERS, "supplier") | self.declared(FACILITIES, "company")
+        scenarios = self.scenarios(mset, cset, tags, self.declared(RULES, "rule"),
+                                   self.declared(CAPS, "cap"),
+                                   self.declared(FACILITIES, "facility"),
+                                   self.declared(OFFERS, "offer"), companies)
         settings = self.settings(offers)
         return d.PlanData(
             source=self.source, settings=settings, periods=periods, materials=materials,
