@@ -163,6 +163,9 @@ COUNTRIES = Sheet(
                width=10),
         Column("name", "text", "Country name.", width=20),
         Column("groups", "tags", "Comma-separated group tags, e.g. EU, covered.", width=24),
+        Column("risk_score", "number", "Optional governance risk score (e.g. the EU's scaled "
+               "WGI, 0-10, higher = riskier); weights the supply-risk index.",
+               unit="score", number_format="0.00", width=11),
     ),
     key="country",
 )
@@ -300,10 +303,31 @@ SCENARIOS = Sheet(
     ),
 )
 
+RISKS = Sheet(
+    "Risks", False, "Disruption risks for Monte Carlo analysis (planner stress).",
+    (
+        Column("risk", "id", "Risk id.", required=True, cell_required=True, width=16),
+        Column("target", "id", "Facility id; country or tag (facilities located there); or "
+               "company (facilities it operates).", required=True, cell_required=True,
+               width=18),
+        Column("stage", "id", "Only facilities at this stage (blank: any stage).", ref="stage",
+               width=14),
+        Column("probability", "share", "Yearly probability that the disruption starts.",
+               required=True, cell_required=True, unit="fraction/yr",
+               number_format=FMT_SHARE, width=12),
+        Column("duration", "number", "Whole periods the disruption lasts once started.",
+               default=1.0, unit="periods", number_format="0", width=10),
+        Column("capacity_factor", "share", "Capacity factor remaining while it lasts "
+               "(0 = outage).", default=0.0, unit="factor", number_format="0.00", width=12),
+        Column("basis", "text", "Source or rationale, echoed in the report.", width=30),
+    ),
+    key="risk",
+)
+
 #: All sheets in the order of the template.
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, PERIODS, MATERIALS, DEMAND, STOCKPILE, COUNTRIES, STAGES, FACILITIES,
-    ROUTES, OFFERS, TARIFFS, RULES, CAPS, SCENARIOS,
+    ROUTES, OFFERS, TARIFFS, RULES, CAPS, SCENARIOS, RISKS,
 )
 SHEET_BY_NAME: dict[str, Sheet] = {s.name: s for s in SHEETS}
 
