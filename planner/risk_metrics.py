@@ -1,0 +1,178 @@
+"""Supply-risk metrics on every plan, and the resilience inputs they read.
+
+Herfindahl-Hirschman index (HHI) of each material x stage x period of a plan:
+the sum over countries of the squared shares of the flow *through that stage*
+(routes that skip the stage are left out, so the shares add up to 1).  HHI is
+1 when one country supplies everything and 1/n for n equal suppliers.
+
+The governance-weighted variant follows the EU criticality methodology's
+HHI_WGI (sum of squared shares x the country's governance score): with the
+optional ``risk_score`` column of Countries on the EU's scaled-WGI 0-10 scale,
+it equals the score of the single supplier when one country supplies
+everything.  A country without a score counts with the highest score given
+(unknown governance is not treated as good governance), and the sheet says so.
+
+The inputs read here (``Countries.risk_score`` and the ``Risks`` sheet) are
+optional extras of the contract; they are parsed with the validator's own
+cell parsers, so a bad cell is reported like any other input problem.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from planner.cases import _target_facilities
+from planner.data import PlanData
+from planner.load import read_workbook
+from planner.problems import InputError, Problem
+from planner.results import CaseResult
+from planner.schema import COUNTRIES, RISKS
+from planner.validate import BAD, Validator, _suggest
+
+HHI_COLUMNS = ["scenario", "material", "stage", "period", "flow", "countries", "top_country",
+               "top_share", "hhi", "hhi_governance"]
+
+
+@dataclass(frozen=True)
+class Risk:
+    """One row of the Risks sheet, its target resolved to facilities."""
+
+    id: str
+    target: str
+    stage: str | None
+    probability: float
+    duration: int
+    factor: float
+    facilities: tuple[str, ...]
+    basis: str = ""
+    row: int = 0
+
+
+@dataclass
+class RiskInputs:
+    """Country risk scores (only those given) and the disruption risks."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    risks: list[Risk] = field(default_factory=list)
+
+
+def read_risk_inputs(plan: PlanData, path: str | Path | None = None) -> RiskInputs:
+    """Parse ``Countries.risk_score`` and the Risks sheet; raise InputError on bad cells."""
+    source = Path(path or plan.source)
+    if not source.is_file():
+        return RiskInputs()
+    try:
+        tables, _ = read_workbook(source)  # file-level problems: reported by the main load
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is bad input
+        raise InputError([Problem("", None, None, str(source), "a readable Excel workbook",
+                                  f"The file could not be read: {exc}.")]) from exc
+    v = Validator(tables, str(source))
+    v.period_ix = plan.period_index()
+    v.stage_ids = list(plan.stages)
+    out = RiskInputs()
+    for r in v.rows(COUNTRIES):
+        code, score = r["country"], r["risk_score"]
+        if code in plan.countries and score not in (None, BAD):
+            out.scores[code] = float(score)
+    groups = plan.groups()
+    known = set(plan.facilities) | set(plan.countries) | set(groups) | plan.companies()
+    seen: dict[str, int] = {}
+    for r in v.rows(RISKS):
+        rid, target, stage = r["risk"], r["target"], r["stage"]
+        prob, dur, factor, basis = (r["probability"], r["duration"], r["capacity_factor"],
+                                    r["basis"])
+        ok = v.unique(r, "risk", rid, seen)
+        if target not in (None, BAD) and target not in known:
+            r.problem("target", target, "a facility id, country code, group tag or company",
+                      _suggest(target, known, "target"))
+            ok = False
+        ok &= stage is None or v.ref(r, "stage", stage, set(plan.stages), "stage")
+        if dur not in (None, BAD) and (dur < 1 or dur != int(dur)):
+            r.problem("duration", dur, "a whole number of periods, at least 1")
+            ok = False
+        if not ok or BAD in (target, prob, dur, factor, basis) or target is None:
+            continue
+        fids = [f for f in _target_facilities(plan, target, groups)
+                if stage is None or plan.facilities[f].stage == stage]
+        if not fids:
+            r.problem("stage" if stage else "target", stage or target,
+                      "a target with at least one facility" + (f" at stage {stage}"
+                                                               if stage else ""),
+                      "The risk would disrupt nothing.")
+            continue
+        out.risks.append(Risk(rid, target, stage, float(prob), int(dur or 1),
+                              float(0.0 if factor is None else factor), tuple(fids),
+                              basis or "", r.row))
+    if v.problems:
+        raise InputError(v.problems)
+    return out
+
+
+def hhi_rows(plan: PlanData, results: Sequence[CaseResult],
+             scores: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """HHI and its governance-weighted variant per scenario x material x stage x period."""
+    scores = scores or {}
+    worst = max(scores.values(), default=None)
+    out: list[dict[str, Any]] = []
+    for r in results:
+        by_key: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
+        for e in r.exposure:
+            by_key[(e["material"], e["stage"], str(e["period"]))][e["country"]] = e["volume"]
+        for (mat, stage, period), vols in by_key.items():
+            total = sum(vols.values())
+            if total <= 0:
+                continue
+            shares = {c: q / total for c, q in vols.items()}
+            top = max(shares, key=lambda c: (shares[c], c))
+            hhi = sum(s * s for s in shares.values())
+            gov = None if worst is None else sum(
+                s * s * scores.get(c, worst) for c, s in shares.items())
+            out.append({"scenario": r.name, "material": mat, "stage": stage, "period": period,
+                        "flow": total, "countries": len(shares), "top_country": top,
+                        "top_share": shares[top], "hhi": hhi, "hhi_governance": gov})
+    return out
+
+
+def unscored(plan: PlanData, scores: dict[str, float]) -> list[str]:
+    """Countries without a risk score, when some country has one."""
+    if not scores:
+        return []
+    return sorted(c for c in plan.countries if c not in scores)
+
+
+HHI_FORMATS = {"flow": '#,##0.0" t"', "top_share": "0.0%", "hhi": "0.000",
+               "hhi_governance": "0.00"}
+
+
+def add_supply_risk_sheet(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
+                          formats: dict[str, str] | None = None) -> None:
+    """The ``Supply risk`` sheet of every report: HHI per material x stage x period."""
+    from planner.report import write_table
+
+    try:
+        scores = read_risk_inputs(plan).scores
+        problem = ""
+    except InputError as err:
+        scores, problem = {}, f"Risk scores not used: {err.problems[0]}"
+    rows = hhi_rows(plan, results, scores)
+    ws = wb.create_sheet("Supply risk")
+    write_table(ws, HHI_COLUMNS, rows, {**(formats or {}), **HHI_FORMATS}, table="SupplyRisk")
+    note_col = len(HHI_COLUMNS) + 2
+    notes = ["HHI: sum of squared country shares of the flow through the stage "
+             "(1 = a single country).",
+             "hhi_governance: sum of squared shares x Countries.risk_score "
+             "(EU HHI_WGI); blank when no score is given."]
+    missing = unscored(plan, scores)
+    if missing:
+        notes.append("No risk_score (counted with the highest score given): "
+                     + ", ".join(missing) + ".")
+    if problem:
+        notes.append(problem)
+    for i, text in enumerate(notes, start=1):
+        ws.cell(row=i, column=note_col, value=text)
