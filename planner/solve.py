@@ -63,22 +63,26 @@ def gap_options(gap: float | None) -> dict[str, Any]:
     return {"ipm_optimality_tolerance": float(gap), "pdlp_d_gap_tol": float(gap)}
 
 
-def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None) -> SolveResult:
-    """Solve ``model`` in place; load primal values and duals when a solution exists."""
+def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> Any:
+    """One HiGHS call through Pyomo, without loading anything into the model."""
     opts = dict(options or {})
     time_limit = opts.pop("time_limit", None)
     threads = opts.pop("threads", None)
+    kwargs: dict[str, Any] = {"load_solutions": False,
+                              "raise_exception_on_nonoptimal_result": False,
+                              "solver_options": {"output_flag": False, **opts}}
+    if time_limit:
+        kwargs["time_limit"] = float(time_limit)
+    if threads:
+        kwargs["threads"] = int(threads)
+    return SolverFactory("highs").solve(model, **kwargs)
+
+
+def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None) -> SolveResult:
+    """Solve ``model`` in place; load primal values and duals when a solution exists."""
     start = time.perf_counter()
     try:
-        solver = SolverFactory("highs")
-        kwargs: dict[str, Any] = {"load_solutions": False,
-                                  "raise_exception_on_nonoptimal_result": False,
-                                  "solver_options": {"output_flag": False, **opts}}
-        if time_limit:
-            kwargs["time_limit"] = float(time_limit)
-        if threads:
-            kwargs["threads"] = int(threads)
-        res = solver.solve(model, **kwargs)
+        res = _highs(model, options)
     except Exception as exc:  # noqa: BLE001 - report solver failures as a status
         return SolveResult("error", time.perf_counter() - start, False, message=str(exc))
     status = _STATUS.get(res.termination_condition, str(res.termination_condition.name))
@@ -91,4 +95,35 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None) -> So
                 duals = dict(res.solution_loader.get_duals())
             except Exception:  # noqa: BLE001 - duals are optional extras
                 duals = {}
+    if status == "optimal" and hasattr(model, "u"):
+        _least_unmet(model, options)
     return SolveResult(status, time.perf_counter() - start, has, duals)
+
+
+def _least_unmet(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> None:
+    """Among cost-optimal plans, load one that leaves the least demand unmet.
+
+    Ties are common: with the default penalties a tonne short of demand and a tonne
+    short of the stockpile minimum cost the same, and the LP alone would pick either.
+    A stockpile exists to be drawn down, so the cost is held at its optimum (within
+    1e-9 relative) while unmet demand is minimised.  Duals stay those of the cost
+    model; if this second solve fails, the first (equally optimal) plan stands.
+    """
+    unmet = sum(pyo.value(u, exception=False) or 0.0 for u in model.u.values())
+    if unmet <= 1e-7:
+        return
+    best = pyo.value(model.total_cost)
+    model.total_cost.deactivate()
+    model.tie_cost = pyo.Constraint(
+        expr=model.total_cost.expr <= best + 1e-9 * max(1.0, abs(best)))
+    model.tie_unmet = pyo.Objective(expr=pyo.quicksum(model.u.values()), sense=pyo.minimize)
+    try:
+        res = _highs(model, options)
+        if res.solution_status == SolutionStatus.optimal:
+            res.solution_loader.load_vars()
+    except Exception:  # noqa: BLE001 - the first plan stands
+        pass
+    finally:
+        model.del_component(model.tie_unmet)
+        model.del_component(model.tie_cost)
+        model.total_cost.activate()

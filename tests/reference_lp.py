@@ -248,5 +248,17 @@ def reference(plan: PlanData, scenario: str = "base") -> dict[str, Any]:
     if res.status == 2:
         return {"status": "infeasible", "total_cost": None, "unmet_demand": None}
     assert res.status == 0, res.message
-    unmet = sum(res.x[cols[("u", m, t)]] for m in mats for t in T)
+    u_idx = [cols[("u", m, t)] for m in mats for t in T]
+    unmet = sum(res.x[j] for j in u_idx)
+    if unmet > 1e-7:
+        # Ties: among cost-optimal plans the planner reports the least unmet demand.
+        w = np.zeros(n)
+        w[u_idx] = 1
+        a2 = [*a_ub, c]
+        b2 = [*b_ub, res.fun + 1e-9 * max(1.0, abs(res.fun))]
+        res2 = linprog(w, A_ub=np.array(a2), b_ub=b2,
+                       A_eq=np.array(a_eq) if a_eq else None, b_eq=b_eq or None,
+                       bounds=list(zip(lb, ub, strict=True)), method="highs")
+        if res2.status == 0:
+            unmet = float(res2.fun)
     return {"status": "optimal", "total_cost": float(res.fun), "unmet_demand": float(unmet)}

@@ -44,6 +44,7 @@ def test_optimum_matches_independent_implementation(tmp_path: Path, seed: int) -
         if ref["status"] == "optimal":
             assert r.total_cost == pytest.approx(ref["total_cost"], rel=1e-6, abs=1e-6), \
                 (seed, r.name)
+            assert r.summary["unmet_demand"] == pytest.approx(ref["unmet_demand"], abs=1e-5)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -54,6 +55,7 @@ def test_fixed_seeds_match_independent_implementation(tmp_path: Path, seed: int)
         assert r.status == ref["status"], (seed, r.name)
         if ref["status"] == "optimal":
             assert r.total_cost == pytest.approx(ref["total_cost"], rel=1e-6, abs=1e-6)
+            assert r.summary["unmet_demand"] == pytest.approx(ref["unmet_demand"], abs=1e-5)
 
 
 def _plan_rows(report: Path) -> list[dict[str, object]]:
