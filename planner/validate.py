@@ -201,6 +201,9 @@ class Validator:
         self.warnings: list[str] = []
         self.period_ix: dict[str, int] = {}
         self.stage_ids: list[str] = []
+        #: sheets that are missing or lack their id column (reported once by check_shape);
+        #: references into them are not reported again on every row
+        self.absent: set[str] = set()
 
     # --- helpers ------------------------------------------------------------
     def declared(self, sheet: Sheet, column: str) -> set[str]:
@@ -232,6 +235,8 @@ class Validator:
     def check_shape(self) -> None:
         for sheet in SHEETS:
             table = self.tables.get(norm_name(sheet.name))
+            if table is None or (sheet.key and norm_name(sheet.key) not in table.columns):
+                self.absent.add(sheet.name)
             if table is None:
                 if sheet.required:
                     self.problems.append(Problem(
@@ -263,6 +268,8 @@ class Validator:
             return True
         sheet = {"material": "Materials", "country": "Countries", "stage": "Stages",
                  "route": "Routes", "facility": "Facilities"}.get(what, what.capitalize())
+        if sheet in self.absent:
+            return False
         r.problem(column, value, f"a {what} id from the {sheet} sheet",
                   _suggest(value, known, what))
         return False
@@ -273,6 +280,8 @@ class Validator:
             return value
         if value in self.period_ix:
             return self.period_ix[value]
+        if PERIODS.name in self.absent:
+            return BAD
         labels = list(self.period_ix)
         hint = (f"The horizon runs {labels[0]} to {labels[-1]}."
                 if labels else "The Periods sheet has no periods.")
@@ -289,10 +298,11 @@ class Validator:
         first = 0 if lo is None else lo
         last = len(self.period_ix) - 1 if hi is None else hi
         assert isinstance(first, int) and isinstance(last, int)
-        if first > last:
+        if first > last and lo is not None and hi is not None:
             r.problem("to_period", r.raw("to_period"), "a period not before from_period",
                       "The window is reversed: swap from_period and to_period.")
             return None
+        # With an open end a window can only be empty when there are no periods at all.
         return (first, last)
 
     # --- sheets -------------------------------------------------------------
@@ -392,8 +402,9 @@ class Validator:
                               "the value.")
                     ok = False
                 elif fid not in all_facilities:
-                    r.problem(stage, fid, "a facility id from the Facilities sheet",
-                              _suggest(fid, all_facilities, "facility"))
+                    if FACILITIES.name not in self.absent:
+                        r.problem(stage, fid, "a facility id from the Facilities sheet",
+                                  _suggest(fid, all_facilities, "facility"))
                     ok = False
                 elif fid in facilities and facilities[fid].stage != stage:
                     r.problem(stage, fid, f"a facility whose stage is {stage}",
@@ -403,8 +414,9 @@ class Validator:
                 else:
                     chain[stage] = fid
             if not chain and ok:
-                r.problem("route", rid, "at least one facility in the stage columns "
-                          + ", ".join(self.stage_ids), "A route needs a facility.")
+                if STAGES.name not in self.absent:
+                    r.problem("route", rid, "at least one facility in the stage columns "
+                              + ", ".join(self.stage_ids), "A route needs a facility.")
                 ok = False
             if ok and rid is not None and all(f in facilities for f in chain.values()):
                 out[rid] = d.Route(rid, chain, r.row)
@@ -434,6 +446,8 @@ class Validator:
             return value is None
         if value in countries or value in tags:
             return True
+        if COUNTRIES.name in self.absent:
+            return False
         r.problem(column, value, "a country code or group tag from the Countries sheet",
                   _suggest(value, countries | tags, "country"))
         return False

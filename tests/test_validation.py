@@ -89,6 +89,37 @@ def test_missing_required_column_is_reported_once(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("sheet", ["Periods", "Materials", "Countries", "Stages",
+                                   "Facilities", "Routes"])
+def test_missing_sheet_is_not_reported_again_at_each_reference(tmp_path: Path,
+                                                                sheet: str) -> None:
+    path = edit(write(tmp_path, valid_data()), lambda s: s[sheet].parent.remove(s[sheet]))
+    found = problems(path)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{sheet}: expected a sheet named {sheet}. Add the sheet ")
+
+
+def test_missing_id_column_is_reported_once(tmp_path: Path) -> None:
+    def rename(s: dict[str, Worksheet]) -> None:
+        s["Periods"]["A1"] = "year"
+
+    assert problems(edit(write(tmp_path, valid_data()), rename)) == [
+        "Periods, row 1, column period: expected a column headed period in row 1. Add the "
+        "column 'period' (Period label, e.g. 2027)."
+    ]
+
+
+def test_formula_without_cached_value(tmp_path: Path) -> None:
+    def formula(s: dict[str, Worksheet]) -> None:
+        s["Demand"]["C2"] = "=50*2"  # openpyxl stores no cached result
+
+    found = problems(edit(write(tmp_path, valid_data()), formula))
+    assert len(found) == 1, found
+    # the wording after "expected" belongs to the loader (load.py); the location is fixed
+    assert found[0].startswith("Demand, row 2, column demand (Demand!C2): value '=50*2': "
+                               "expected a value, but the formula has no ")
+
+
 # --- unknown references -----------------------------------------------------
 
 def test_unknown_material_in_demand(tmp_path: Path) -> None:
@@ -286,6 +317,24 @@ def test_non_numeric_number(tmp_path: Path) -> None:
     assert only_problem(tmp_path, data) == (
         "Materials, row 2, column holding_cost (Materials!C2): value 'cheap': expected a "
         "non-negative number in currency/t/yr."
+    )
+
+
+def test_number_stored_as_text_is_that_number(tmp_path: Path) -> None:
+    data = valid_data()
+    data["Offers"][0]["unit_cost"] = " 50 "
+    data["Demand"][0]["demand"] = "100"
+    plan = load_plan(write(tmp_path, data))
+    assert plan.offers["O_CN"].unit_cost == 50.0
+    assert plan.demand[("NdPr", 0)] == 100.0
+
+
+def test_text_that_is_not_a_plain_number(tmp_path: Path) -> None:
+    data = valid_data()
+    data["Offers"][0]["unit_cost"] = "1,000"
+    assert only_problem(tmp_path, data) == (
+        "Offers, row 2, column unit_cost (Offers!E2): value '1,000': expected a non-negative "
+        "number in currency/t."
     )
 
 
