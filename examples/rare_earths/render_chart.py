@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 CHART_W_CM = 16.0
 CHART_H_CM = 8.5
@@ -38,7 +39,9 @@ def charts_workbook(report: Path, out: Path, titles: list[str]) -> int:
     """Write ``out``: the chosen Dashboard charts on one sheet; returns how many."""
     wb = load_workbook(report)
     dash = wb["Dashboard"]
-    charts = [c for c in dash._charts
+    assert isinstance(dash, Worksheet)
+    native: list[Any] = dash._charts  # type: ignore[attr-defined]  # not in the stubs
+    charts = [c for c in native
               if not titles or any(t in chart_title(c) for t in titles)]
     if titles:  # keep the order asked for
         charts.sort(key=lambda c: min(i for i, t in enumerate(titles) if t in chart_title(c)))
