@@ -36,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner.cases import Case, Index, build_case, in_window
 from planner.data import PlanData
 from planner.results import TABLE_COLUMNS, CaseResult
+from planner.risk_metrics import add_supply_risk_sheet
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -302,6 +303,7 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
         ws.column_dimensions["B"].width = 130
     write_split(wb, "Excluded offers", EXCLUDED_COLUMNS,
                 excluded_offers(plan, ix, list(cases.values())), fmts, notes)
+    add_supply_risk_sheet(wb, plan, results, fmts)  # HHI per material x stage x period
     ws = write_split(wb, "Run", ["item", "value", "unit", "note"],
                      run_rows(plan, results, info), fmts, notes)[0]
     ws.column_dimensions["A"].width = 28

@@ -1,0 +1,355 @@
+"""Resilience analysis: stress tests, Monte Carlo shocks, supply risk and stockpile sizing.
+
+:func:`analyse` runs the four analyses on a validated plan (what ``planner
+stress`` does); :func:`add_resilience_sheet` writes them on one ``Resilience``
+sheet of ranked tables and native charts (plus a ``Monte Carlo samples``
+sheet), and :func:`write_resilience_report` saves the standard report of the
+base case with that sheet in front.  The pieces live in :mod:`planner.stress`,
+:mod:`planner.montecarlo`, :mod:`planner.sizing` and
+:mod:`planner.risk_metrics`; ``docs/resilience.md`` explains the modelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planner.cases import Index, build_case
+from planner.data import PlanData
+from planner.montecarlo import DIST_COLUMNS, SAMPLE_COLUMNS, MonteCarloResult, monte_carlo
+from planner.problems import InputError, Problem
+from planner.results import CaseResult
+from planner.risk_metrics import HHI_COLUMNS, Risk, hhi_rows, read_risk_inputs
+from planner.sizing import (
+    SizingResult,
+    SizingScenario,
+    from_disruption,
+    from_sheet,
+    size_stockpile,
+)
+from planner.stress import (
+    KINDS,
+    STRESS_COLUMNS,
+    STRESS_MATERIAL_COLUMNS,
+    Outcome,
+    StressResult,
+    disruptions,
+    solve_baseline,
+    stress,
+    window_label,
+)
+
+#: Monte Carlo samples when the workbook has risks and none are asked for
+DEFAULT_SAMPLES = 200
+UNMET_TOL = 1e-6
+
+
+@dataclass
+class ResilienceReport:
+    """Everything ``planner stress`` computed, ready for the console and the workbook."""
+
+    plan_name: str
+    currency: str
+    window: tuple[int, int]
+    window_label: str
+    stress: StressResult
+    risks: list[Risk] = field(default_factory=list)
+    montecarlo: MonteCarloResult | None = None
+    sizing: SizingResult | None = None
+    sizing_scenarios: list[str] = field(default_factory=list)
+    supply_risk: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: the base case's tidy tables, for the standard sheets of the report
+    base_result: CaseResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The base case and the sizing model solved to optimality."""
+        return self.stress.base.status == "optimal" and (
+            self.sizing is None or self.sizing.status == "optimal")
+
+
+def default_window(plan: PlanData) -> tuple[int, int]:
+    """The second period (the first is when stock can still be built), or the only one."""
+    t = 1 if len(plan.periods) > 1 else 0
+    return (t, t)
+
+
+def parse_window(plan: PlanData, first: str | None, last: str | None) -> tuple[int, int]:
+    """A window from period labels (blank ends: the default window's); InputError if bad."""
+    ix = plan.period_index()
+    problems = [Problem("Periods", None, "period", v, "a period label from the Periods sheet",
+                        f"The horizon runs {plan.periods[0].label} to {plan.periods[-1].label}.")
+                for v in (first, last) if v is not None and str(v) not in ix]
+    if problems:
+        raise InputError(problems)
+    dflt = default_window(plan)
+    lo = ix[str(first)] if first is not None else (dflt[0] if last is None else 0)
+    hi = ix[str(last)] if last is not None else (dflt[1] if first is None else lo)
+    if lo > hi:
+        raise InputError([Problem("Periods", None, "to_period", last,
+                                  "a period not before the window's first period",
+                                  "Swap --from-period and --to-period.")])
+    return (lo, hi)
+
+
+def sizing_scenarios(plan: PlanData, result: StressResult, names: Sequence[str] | None
+                     ) -> list[SizingScenario]:
+    """The scenarios the policy must cover: those named (Scenarios-sheet names or stress
+    disruption names), else every stress disruption that leaves demand unmet."""
+    ix = Index.build(plan)
+    base_case = result.base.case
+    by_name = {d.name: d for d in disruptions(plan, result.window)}
+    if names:
+        unknown = [n for n in names if n not in by_name and n not in plan.scenarios]
+        if unknown:
+            known = list(plan.scenarios) + list(by_name)
+            raise InputError([Problem("Scenarios", None, "scenario", n,
+                                      "a Scenarios-sheet scenario or a stress disruption",
+                                      "Known: " + ", ".join(known) + ".") for n in unknown])
+        return [from_sheet(plan, ix, n) if n in plan.scenarios
+                else from_disruption(base_case, by_name[n]) for n in names]
+    seen: set[Any] = set()
+    out: list[SizingScenario] = []
+    for row in result.ranking:
+        d = by_name.get(row["disruption"])
+        if d is None or (row["unmet_demand"] or 0.0) <= UNMET_TOL or d.key in seen:
+            continue
+        seen.add(d.key)
+        out.append(from_disruption(base_case, d))
+    return out
+
+
+def analyse(plan: PlanData, window: tuple[int, int] | None = None,
+            kinds: Sequence[str] = KINDS, samples: int | None = None, seed: int = 1,
+            size: bool = True, size_names: Sequence[str] | None = None,
+            options: dict[str, Any] | None = None, workers: int = 1,
+            progress: Callable[[str, Outcome], None] | None = None) -> ResilienceReport:
+    """Stress test, Monte Carlo (when the workbook has risks), supply risk and sizing."""
+    inputs = read_risk_inputs(plan)
+    window = window or default_window(plan)
+    ix = Index.build(plan)
+    base = solve_baseline(plan, ix, build_case(plan, ix), options)
+
+    def tell(stage: str) -> Callable[[Outcome], None] | None:
+        return None if progress is None else (lambda o: progress(stage, o))
+
+    st = stress(plan, window, kinds, options, workers, tell("stress"), base)
+    rep = ResilienceReport(plan.settings.plan_name, plan.settings.currency, window,
+                           window_label(plan, window), st, inputs.risks)
+    if base.total_cost is None:
+        rep.notes.append(f"The base case is {base.status}: nothing to stress.")
+        return rep
+    n = DEFAULT_SAMPLES if samples is None else samples
+    if inputs.risks and n > 0:
+        rep.montecarlo = monte_carlo(plan, inputs.risks, n, seed, options, workers, base,
+                                     tell("monte carlo"))
+    elif n > 0 and samples:
+        rep.notes.append("Monte Carlo skipped: the workbook has no Risks sheet rows.")
+    if size:
+        scen = sizing_scenarios(plan, st, size_names)
+        rep.sizing_scenarios = [s.name for s in scen]
+        if scen:
+            rep.sizing = size_stockpile(plan, scen, options)
+        else:
+            rep.notes.append("Stockpile sizing skipped: no disruption in the window leaves "
+                             "demand unmet (name scenarios with --size-scenario).")
+    from planner.api import solve_case
+
+    rep.base_result = solve_case(plan, "base", ix, options)
+    rep.supply_risk = hhi_rows(plan, [rep.base_result], inputs.scores)
+    return rep
+
+
+# --- the workbook ----------------------------------------------------------------
+
+TITLE = Font(bold=True, size=14)
+SECTION = Font(bold=True, size=12, color="1F4E78")
+MONEY = "#,##0"
+T = '#,##0.0" t"'
+SHEET_FORMATS = {
+    "total_cost": MONEY, "cost_increase": MONEY, "unmet_demand": T, "stock_drawn": T,
+    "unmet_share": "0.0%", "mean": "#,##0.##", "max": "#,##0.##",
+    "probability_positive": "0.0%", "days_of_cover": "0.0", "first_period_stock": T,
+    "recourse_cost": MONEY, "unmet_in_model": T, "unmet_with_policy": T,
+    "unmet_without_policy": T, "entry_stock": T, "value": "#,##0.##", "flow": T,
+    "top_share": "0.0%", "hhi": "0.000", "hhi_governance": "0.00",
+    **{f"p{q}": "#,##0.##" for q in (5, 50, 90, 95, 99)},
+}
+
+
+def _table(ws: Worksheet, top: int, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+           left: int = 1) -> int:
+    """A styled table at (top, left); returns the last row written."""
+    from planner.report import HEADER_FILL, HEADER_FONT, set_value
+
+    for j, name in enumerate(columns, start=left):
+        set_value(ws, top, j, name)
+        ws.cell(row=top, column=j).font = HEADER_FONT
+        ws.cell(row=top, column=j).fill = HEADER_FILL
+    for i, row in enumerate(rows, start=top + 1):
+        for j, name in enumerate(columns, start=left):
+            set_value(ws, i, j, row.get(name))
+            fmt = SHEET_FORMATS.get(name)
+            if fmt:
+                ws.cell(row=i, column=j).number_format = fmt
+    return top + len(rows)
+
+
+def _bar(title: str, y_title: str, ws: Worksheet, cats: tuple[int, int, int],
+         series: Sequence[tuple[int, int, int]], anchor: str, horizontal: bool = True
+         ) -> None:
+    """A native bar chart: categories (col, first, last row), series with header rows."""
+    chart = BarChart()
+    chart.type = "bar" if horizontal else "col"
+    chart.title = title
+    chart.y_axis.title = y_title
+    chart.height, chart.width = 7.5, 16
+    for col, first, last in series:
+        chart.add_data(Reference(ws, min_col=col, min_row=first - 1, max_row=last),
+                       titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=cats[0], min_row=cats[1], max_row=cats[2]))
+    if horizontal:
+        chart.x_axis.scaling.orientation = "maxMin"
+    ws.add_chart(chart, anchor)
+
+
+def _histogram(values: Sequence[float], bins: int = 10) -> list[dict[str, Any]]:
+    """Equal-width bins of the values (one bin when all are equal)."""
+    if not values:
+        return []
+    lo, hi = min(values), max(values)
+    if hi - lo <= 1e-9 * max(1.0, abs(hi)):
+        return [{"bin": f"{lo:,.0f}", "samples": len(values)}]
+    width = (hi - lo) / bins
+    counts = [0] * bins
+    for v in values:
+        counts[min(bins - 1, int((v - lo) / width))] += 1
+    return [{"bin": f"{lo + i * width:,.0f} to {lo + (i + 1) * width:,.0f}",
+             "samples": c} for i, c in enumerate(counts)]
+
+
+def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
+    """The ``Resilience`` sheet: ranked stress table, Monte Carlo distribution, stockpile
+    policy and supply risk, each with a native chart; sampled outcomes on their own sheet."""
+    ws = wb.create_sheet("Resilience")
+    ws["A1"] = f"Resilience: {rep.plan_name}"
+    ws["A1"].font = TITLE
+    st = rep.stress
+    ws["A2"] = (f"Base total cost {st.base.total_cost or 0:,.0f} {rep.currency}; disruptions "
+                f"over {rep.window_label}, no foresight, stockpile released as the buffer.")
+    row = 4
+
+    def section(text: str) -> None:
+        nonlocal row
+        ws.cell(row=row, column=1, value=text).font = SECTION
+        row += 1
+
+    section(f"Stress test: each supply removed over {rep.window_label}, ranked by cost "
+            f"increase ({rep.currency})")
+    first = row + 1
+    last = _table(ws, row, STRESS_COLUMNS, st.ranking)
+    chart_col = get_column_letter(len(STRESS_COLUMNS) + 2)
+    if st.ranking:
+        top = min(last, first + 9)
+        _bar("Cost increase, 10 worst disruptions", rep.currency, ws, (2, first, top),
+             [(STRESS_COLUMNS.index("cost_increase") + 1, first, top)], f"{chart_col}{row}")
+        _bar("Unmet demand, 10 worst disruptions", "t", ws, (2, first, top),
+             [(STRESS_COLUMNS.index("unmet_demand") + 1, first, top)],
+             f"{chart_col}{row + 16}")
+    row = max(last, row + 32) + 2
+    section("Stress test by material")
+    row = _table(ws, row, STRESS_MATERIAL_COLUMNS, st.by_material) + 2
+
+    mc = rep.montecarlo
+    if mc is not None:
+        section(f"Monte Carlo: {len(mc.samples)} sampled scenarios from the Risks sheet "
+                f"(seed {mc.seed}; {mc.failed} not solved)")
+        row = _table(ws, row, DIST_COLUMNS, mc.distribution) + 2
+        hist = _histogram([s["cost_increase"] for s in mc.samples
+                           if s["cost_increase"] is not None])
+        ws.cell(row=row, column=1, value="Cost increase distribution").font = Font(bold=True)
+        row += 1
+        hfirst = row + 1
+        hlast = _table(ws, row, ["bin", "samples"], hist)
+        if hist:
+            _bar(f"Cost increase over {len(mc.samples)} samples ({rep.currency})",
+                 "samples", ws, (1, hfirst, hlast), [(2, hfirst, hlast)], f"D{row}",
+                 horizontal=False)
+        row = max(hlast, row + 16) + 2
+        sws = wb.create_sheet("Monte Carlo samples")
+        _table(sws, 1, SAMPLE_COLUMNS, mc.samples)
+        sws.freeze_panes = "A2"
+
+    sz = rep.sizing
+    if sz is not None:
+        section("Stockpile sizing: least-cost days of cover with zero unmet demand in "
+                "the scenarios below")
+        policy = [{"material": m, "days_of_cover": d,
+                   "first_period_stock": sz.tonnes.get(m, [0.0])[0]}
+                  for m, d in sz.days.items()]
+        pfirst = row + 1
+        plast = _table(ws, row, ["material", "days_of_cover", "first_period_stock"], policy)
+        if policy:
+            _bar("Stockpile policy (days of cover)", "days", ws, (1, pfirst, plast),
+                 [(2, pfirst, plast)], f"F{row}")
+        row = plast + 2
+        costs: list[dict[str, Any]] = [
+            {"item": "status", "value": sz.status},
+            {"item": f"cost without strategic stock ({rep.currency})",
+             "value": sz.unprotected_cost},
+            {"item": f"cost with the Stockpile sheet as given ({rep.currency})",
+             "value": sz.current_cost},
+            {"item": f"cost with the sized policy ({rep.currency})", "value": sz.protected_cost},
+            {"item": f"premium of the policy ({rep.currency})", "value": sz.premium},
+            {"item": "unmet demand no policy can avoid (t)", "value": sz.residual_unmet},
+        ]
+        row = _table(ws, row, ["item", "value"], costs) + 2
+        scols = ["scenario", "first_period", "entry_stock", "unmet_in_model", "recourse_cost",
+                 "unmet_with_policy", "unmet_without_policy"]
+        sfirst = row + 1
+        slast = _table(ws, row, scols, sz.scenarios)
+        if sz.scenarios:
+            _bar("Unmet demand without and with the policy", "t", ws, (1, sfirst, slast),
+                 [(7, sfirst, slast), (6, sfirst, slast)], f"{get_column_letter(9)}{row}")
+        row = max(slast, row + 16) + 2
+        for note in sz.notes:
+            ws.cell(row=row, column=1, value=note)
+            row += 1
+        row += 1
+
+    section("Supply risk of the base plan (HHI; see the Supply risk sheet for every case)")
+    worst = sorted(rep.supply_risk, key=lambda r: -r["hhi"])[:20]
+    row = _table(ws, row, HHI_COLUMNS, worst) + 2
+    for note in rep.notes:
+        ws.cell(row=row, column=1, value=note)
+        row += 1
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 24
+    for j in range(3, 14):
+        ws.column_dimensions[get_column_letter(j)].width = 15
+    return ws
+
+
+def write_resilience_report(plan: PlanData, rep: ResilienceReport, path: str | Path) -> Path:
+    """The base case's standard report with the Resilience sheet in front, atomically."""
+    from planner.report import build_workbook, save_atomic
+
+    wb = build_workbook(plan, [rep.base_result] if rep.base_result else [])
+    ws = add_resilience_sheet(wb, rep)
+    wb.move_sheet(ws, offset=-wb.index(ws))
+    wb.active = 0
+    return save_atomic(wb, path)
+
+
+def default_resilience_path(input_path: str | Path) -> Path:
+    """reports/<input name>-resilience.xlsx, relative to the working directory."""
+    return Path("reports") / f"{Path(input_path).stem}-resilience.xlsx"
