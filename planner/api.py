@@ -25,7 +25,8 @@ from planner.solve import solve, solver_options
 from planner.validate import load_plan
 
 __all__ = ["load", "solve_case", "solve_all", "write", "run", "default_report_path",
-           "RunOutcome", "InputError", "policy_costs", "RunInfo", "PolicyCost"]
+           "RunOutcome", "InputError", "policy_costs", "RunInfo", "PolicyCost",
+           "check_risks", "resilience", "write_resilience"]
 
 
 def load(path: str | Path) -> PlanData:
@@ -130,3 +131,25 @@ def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | 
     info.policy_seconds = time.perf_counter() - started if with_policy else None
     report = write(plan, results, out or default_report_path(path), info, policy)
     return RunOutcome(plan, results, report)
+
+
+def check_risks(plan: PlanData) -> None:
+    """Validate the optional Risks sheet and Countries.risk_score; raises InputError."""
+    from planner.risk_metrics import read_risk_inputs
+
+    read_risk_inputs(plan)
+
+
+def resilience(plan: PlanData, **kwargs: Any) -> Any:
+    """Stress test, Monte Carlo, supply risk and stockpile sizing (``planner stress``);
+    keyword arguments as :func:`planner.resilience.analyse`.  Returns a ResilienceReport."""
+    from planner.resilience import analyse
+
+    return analyse(plan, **kwargs)
+
+
+def write_resilience(plan: PlanData, report: Any, path: str | Path) -> Path:
+    """Write the base case's report with the Resilience sheet in front, atomically."""
+    from planner.resilience import write_resilience_report
+
+    return write_resilience_report(plan, report, path)

@@ -58,6 +58,7 @@ def validate(path: str, as_json: bool) -> None:
     """Check the workbook at PATH; exit 0 when clean, 2 when not."""
     try:
         plan = api.load(path)
+        api.check_risks(plan)  # the optional Risks sheet and Countries.risk_score
     except InputError as err:
         _problems(err, as_json)
         sys.exit(2)
@@ -148,6 +149,16 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
         sys.exit(2)
     click.echo(f"Report: {report}")
     sys.exit(api.RunOutcome(plan, results, report).exit_code)
+
+
+def _add_resilience() -> None:
+    """``planner stress``: disruption stress tests, Monte Carlo and stockpile sizing."""
+    from planner.resilience import stress_command
+
+    main.add_command(stress_command())
+
+
+_add_resilience()
 
 
 def entry() -> None:
