@@ -1,0 +1,224 @@
+"""The report read back from the written file: tidy tables, formats, charts, audit trail.
+
+Most tests use ``wb.valid_data()`` (worked by hand in tests/wb.py): base buys
+100 t of O_CN at 55 (50 + 10% tariff) in 2027 and 2028, total 11,000;
+scenario ``ban_covered`` turns on BAN_CN and buys O_AU at 80, total 16,000.
+A holding cost of 1/t/yr (``valid()``) makes buying each year's need in that
+year the unique optimum without changing these totals (no stock is held).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import wb as wbdata
+from openpyxl import load_workbook
+
+import planner.report as report
+from planner import api
+from planner.results import TABLE_COLUMNS
+from planner.template import write_template
+
+
+def valid() -> dict[str, Any]:
+    data = wbdata.valid_data()
+    data["Materials"][0]["holding_cost"] = 1
+    return data
+
+
+def run(tmp_path: Path, data: dict[str, Any] | None = None, name: str = "input.xlsx"
+        ) -> tuple[Path, Path]:
+    src = wbdata.write(tmp_path, data or valid(), name)
+    out = tmp_path / "report.xlsx"
+    api.run(src, out)
+    return src, out
+
+
+def rows(ws: Any) -> list[tuple[Any, ...]]:
+    return list(ws.iter_rows(values_only=True))
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worked example's report (planner template --example, then run)."""
+    d = tmp_path_factory.mktemp("example")
+    src = write_template(d / "example.xlsx", example=True)
+    return api.run(src, d / "example-report.xlsx").report
+
+
+def test_sheets_and_tidy_tables_keep_the_contract(tmp_path: Path) -> None:
+    _, out = run(tmp_path)
+    book = load_workbook(out)
+    assert book.sheetnames[0] == "Dashboard"
+    assert book.sheetnames[1:6] == list(TABLE_COLUMNS)
+    for name, columns in TABLE_COLUMNS.items():
+        ws = book[name]
+        assert list(rows(ws)[0]) == columns
+        assert ws.freeze_panes == "A2"
+        (table,) = ws.tables.values()
+        assert table.ref == f"A1:{chr(64 + len(columns))}{ws.max_row}"
+    summary = rows(book["Summary"])
+    assert [(r[0], r[1], r[2]) for r in summary[1:]] == [
+        ("base", "optimal", pytest.approx(11000)), ("ban_covered", "optimal",
+                                                    pytest.approx(16000))]
+    plan = rows(book["Plan"])[1:]
+    assert [(r[0], r[1], r[5], r[6]) for r in plan] == [
+        ("base", "O_CN", "2027", pytest.approx(100)), ("base", "O_CN", "2028", pytest.approx(100)),
+        ("ban_covered", "O_AU", "2027", pytest.approx(100)),
+        ("ban_covered", "O_AU", "2028", pytest.approx(100))]
+
+
+def test_number_formats_units_and_percentages(tmp_path: Path) -> None:
+    _, out = run(tmp_path)
+    book = load_workbook(out)
+    plan = book["Plan"]
+    assert plan["G2"].number_format == '#,##0.0" t"'      # volume
+    assert plan["H2"].number_format == '#,##0.00 "USD"'   # unit_cost
+    assert plan["I2"].number_format == '#,##0 "USD"'      # cost
+    assert book["Exposure"]["G2"].number_format == "0.0%"
+    assert book["Summary"]["C2"].number_format == '#,##0 "USD"'
+    assert book["Plan"].column_dimensions["A"].width >= 12
+
+
+def test_binding_caps_are_highlighted(tmp_path: Path) -> None:
+    """CAP_CN on: at most 50% through CHN at separation, so 50 t of each offer a year:
+    2 x (50 x 55 + 50 x 80) = 13,500; the cap adds 2,500 over the 11,000 without it."""
+    data = valid()
+    data["Caps"][0]["active"] = True
+    _, out = run(tmp_path, data)
+    book = load_workbook(out)
+    ws = book["Constraints"]
+    formulas = [(str(rng.sqref), r.formula) for rng in ws.conditional_formatting for r in rng.rules]
+    assert formulas == [(f"A2:F{ws.max_row}", ['AND($C2="cap",ABS($E2)<=0.000001)'])]
+    cap_rows = [r for r in rows(ws)[1:] if r[0] == "base" and r[2] == "cap"]
+    assert cap_rows and all(abs(r[4]) <= 1e-6 for r in cap_rows)
+    policy = rows(book["Policy costs"])
+    assert policy[0][:3] == ("policy", "kind", "sheet")
+    assert policy[1][0] == "cap CAP_CN" and policy[1][7] == pytest.approx(2500)
+    dash = [c for r in rows(book["Dashboard"]) for c in r if c is not None]
+    assert "cap CAP_CN" in dash
+
+
+def test_input_text_never_becomes_a_formula(tmp_path: Path) -> None:
+    data = valid()
+    data["Offers"][0]["supplier"] = '=HYPERLINK("http://x","y")'
+    data["Offers"][1]["supplier"] = "@SUM(1)"
+    data["Materials"][0]["material"] = "-NdPr"
+    for sheet in ("Demand", "Stockpile", "Offers", "Tariffs", "Caps"):
+        for r in data[sheet]:
+            r["material"] = "-NdPr"
+    data["Rules"][0]["basis"] = "+1+2"
+    _, out = run(tmp_path, data)
+    book = load_workbook(out)
+    plan = rows(book["Plan"])
+    assert plan[1][2] == '=HYPERLINK("http://x","y")' and plan[1][3] == "-NdPr"
+    assert plan[3][2] == "@SUM(1)"
+    excluded = rows(book["Excluded offers"])
+    assert excluded[1][7] == "+1+2"
+    with zipfile.ZipFile(out) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert "<f>" not in z.read(name).decode(), name
+
+
+def test_excluded_offers_and_run_sheet(tmp_path: Path) -> None:
+    src, out = run(tmp_path)
+    book = load_workbook(out)
+    assert rows(book["Excluded offers"]) == [
+        ("scenario", "offer", "supplier", "material", "period", "excluded_by", "kind", "basis"),
+        ("ban_covered", "O_CN", "CNRE", "NdPr", "2027", "BAN_CN", "ban rule", "test"),
+        ("ban_covered", "O_CN", "CNRE", "NdPr", "2028", "BAN_CN", "ban rule", "test")]
+    run_rows = {r[0]: r[1] for r in rows(book["Run"])[1:]}
+    assert run_rows["input file"] == "input.xlsx"
+    assert run_rows["input SHA-256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    for key in ("planner version", "Pyomo version", "HiGHS version", "run started (UTC)",
+                "solver options", "solve time: base", "solve time: ban_covered"):
+        assert run_rows[key] not in (None, "", "unknown"), key
+    assert re.fullmatch(r"\d+\.\d+\.\d+", run_rows["HiGHS version"])
+
+
+def test_dashboard_key_figures(tmp_path: Path) -> None:
+    """Cost per t: 55 in base, 80 with the ban; one country per stage: share 100%, HHI 10,000."""
+    _, out = run(tmp_path)
+    ws = load_workbook(out)["Dashboard"]
+    cells = rows(ws)
+    assert cells[0][0] == "Test plan"
+
+    def block(title: str) -> list[tuple[Any, ...]]:
+        start = next(i for i, r in enumerate(cells) if r[0] == title and r[1] is None)
+        out = []
+        for r in cells[start + 2:]:
+            if r[0] is None:
+                break
+            out.append(r)
+        return out
+
+    assert [(r[0], r[1], r[2]) for r in block("Cases")] == [
+        ("base", "optimal", pytest.approx(11000)), ("ban_covered", "optimal",
+                                                    pytest.approx(16000))]
+    assert [(r[0], r[4]) for r in block("Cost per t bought")] == [
+        ("base", pytest.approx(55)), ("ban_covered", pytest.approx(80))]
+    conc = block("Concentration: highest single-country share per stage")
+    assert [(r[0], r[2], r[4], r[5], r[7]) for r in conc] == [
+        ("base", "mining", "CHN", pytest.approx(1), pytest.approx(10000)),
+        ("base", "separation", "CHN", pytest.approx(1), pytest.approx(10000)),
+        ("ban_covered", "mining", "AUS", pytest.approx(1), pytest.approx(10000)),
+        ("ban_covered", "separation", "MYS", pytest.approx(1), pytest.approx(10000))]
+    assert ws.freeze_panes == "A2"
+
+
+def _charts(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        return [z.read(n).decode() for n in sorted(z.namelist())
+                if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+
+
+def test_worked_example_dashboard_charts(example: Path) -> None:
+    """One material: supplier mix (stacked columns), stock vs minimum (lines), exposure
+    per stage (bars), then total cost and unmet demand by case (columns)."""
+    charts = _charts(example)
+    assert len(charts) == 5
+    mix, stock, exposure, cost, unmet = charts
+    assert "<barChart>" in mix and '<grouping val="stacked" />' in mix
+    assert '<barDir val="col" />' in mix and "supplier mix by country" in mix
+    assert "<lineChart>" in stock and stock.count("<ser>") == 2
+    assert '<barDir val="bar" />' in exposure and "country exposure per stage" in exposure
+    assert "Total cost by case" in cost and "Unmet demand by case" in unmet
+    for xml in charts:
+        assert "'Chart data'!$" in xml
+    with zipfile.ZipFile(example) as z:
+        rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+    assert "drawing" in rels                      # the charts sit on the first sheet
+    book = load_workbook(example)
+    data = rows(book["Chart data"])
+    assert data[0][0].startswith("NdPr_oxide: purchases by supplier country")
+    assert data[1] == ("period", "CHN", "MYS")
+
+
+def test_worked_example_policy_and_shadow_sentences(example: Path) -> None:
+    book = load_workbook(example)
+    policy = rows(book["Policy costs"])[1:]
+    assert [r[0] for r in policy] == ["stockpile minimums", "cap CRMA_65"]
+    added = [r[7] for r in policy]
+    assert added == sorted(added, reverse=True) and all(a > 0 for a in added)
+    sentences = [r[6] for r in rows(book["Shadow prices"])[1:]]
+    assert any(s.startswith("Raising cap CRMA_65") for s in sentences)
+
+
+def test_tables_split_past_the_row_limit(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "MAX_ROWS", 3)
+    _, out = run(tmp_path)
+    book = load_workbook(out)
+    assert "Plan (2)" in book.sheetnames
+    first, second = rows(book["Plan"]), rows(book["Plan (2)"])
+    assert first[0] == second[0] == tuple(TABLE_COLUMNS["Plan"])
+    assert len(first) - 1 == 3 and len(second) - 1 == 1
+    assert list(book["Plan (2)"].tables) == ["tPlan_2"]
+    notes = [r[2] for r in rows(book["Notes"])[1:]]
+    assert any("Plan has 4 rows" in n and "'Plan (2)'" in n for n in notes)
