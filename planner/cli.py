@@ -40,11 +40,14 @@ def main() -> None:
 @click.option("--stages", default=None, help="Comma-separated processing stages, in order.")
 def template(path: str, example: bool, stages: str | None) -> None:
     """Write a blank input workbook (or the worked example) to PATH."""
-    from planner.template import write_template
+    from planner.template import TemplateError, write_template
 
     stage_list = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     try:
         out = write_template(path, example=example, stages=stage_list)
+    except TemplateError as exc:
+        click.echo(f"Cannot write the template: {exc}.", err=True)
+        sys.exit(2)
     except OSError as exc:
         click.echo(f"Cannot write {path}: {exc.strerror or exc}", err=True)
         sys.exit(2)

@@ -15,7 +15,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from planner.problems import Problem
-from planner.schema import SHEETS, norm_name
+from planner.schema import SHEETS, STAGES, norm_name
 
 
 @dataclass
@@ -28,6 +28,8 @@ class RawTable:
     #: header text as written, by position
     headers: list[str]
     rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+    #: formula cells without a saved result: (Excel row, 0-based column, formula)
+    uncached: list[tuple[int, int, str]] = field(default_factory=list)
 
     def get(self, values: tuple[Any, ...], column: str) -> Any:
         i = self.columns.get(norm_name(column))
@@ -72,17 +74,32 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[Problem]]
             ws.reset_dimensions()
             wf = wb_formulas[ws.title]
             wf.reset_dimensions()
-            rows = list(ws.iter_rows(values_only=True))
+            rows = [tuple(_cached(c) for c in row) for row in ws.iter_rows()]
             formulas = list(wf.iter_rows(values_only=True))
-            tables[key] = _table(ws.title, rows, formulas, problems)
+            tables[key] = _table(ws.title, rows, formulas)
     finally:
         wb_values.close()
         wb_formulas.close()
+    problems.extend(_uncached_problems(tables))
     return tables, problems
 
 
-def _table(title: str, rows: list[tuple[Any, ...]], formulas: list[tuple[Any, ...]],
-           problems: list[Problem]) -> RawTable:
+def _cached(cell: Any) -> Any:
+    """The cached value of a cell.
+
+    A formula whose saved result is the empty string is stored typed as text
+    (``t="str"``) and reads as ``""``; a formula never calculated has an untyped empty
+    value and reads as ``None`` (then :func:`_table` marks it).
+    """
+    v = cell.value
+    if v is None and getattr(cell, "data_type", None) == "str":
+        return ""
+    return v
+
+
+def _table(title: str, rows: list[tuple[Any, ...]], formulas: list[tuple[Any, ...]]
+           ) -> RawTable:
+    """Header positions and the non-empty data rows; uncached formulas become markers."""
     header = rows[0] if rows else ()
     columns: dict[str, int] = {}
     headers: list[str] = []
@@ -93,23 +110,47 @@ def _table(title: str, rows: list[tuple[Any, ...]], formulas: list[tuple[Any, ..
             columns[name] = i
     table = RawTable(title, columns, headers)
     for r, values in enumerate(rows[1:], start=2):
-        if all(is_blank(v) for v in values):
-            continue
         fr = formulas[r - 1] if r - 1 < len(formulas) else ()
         clean = list(values)
         for i, v in enumerate(values):
             f = fr[i] if i < len(fr) else None
             if v is None and isinstance(f, str) and f.startswith("="):
-                name = headers[i] if i < len(headers) else ""
-                if norm_name(name) in columns and columns[norm_name(name)] == i:
-                    problems.append(Problem(
-                        title, r, name, f, "a value, but the formula has no cached result",
-                        "The workbook was written by a program and never calculated: open "
-                        "it in Excel or LibreOffice and save it, or type the value.",
-                        col_index=i + 1))
                 clean[i] = _NO_CACHE
+                table.uncached.append((r, i, f))
+        if all(is_blank(v) for v in clean):
+            continue
         table.rows.append((r, tuple(clean)))
     return table
+
+
+def _uncached_problems(tables: dict[str, RawTable]) -> list[Problem]:
+    """One problem per formula without a result in a column the planner reads.
+
+    Columns the planner ignores (analysts' notes) are left alone; Routes also reads
+    one column per stage id listed on the Stages sheet.
+    """
+    stages: set[str] = set()
+    st = tables.get(norm_name(STAGES.name))
+    if st is not None:
+        stages = {norm_name(v) for _, row in st.rows
+                  if not is_blank(v := st.get(row, "stage")) and not no_cache(v)}
+    out: list[Problem] = []
+    for sheet in SHEETS:
+        table = tables.get(norm_name(sheet.name))
+        if table is None:
+            continue
+        read = {norm_name(c.name) for c in sheet.columns} | (stages if sheet.stage_columns
+                                                              else set())
+        for r, i, f in table.uncached:
+            name = table.headers[i] if i < len(table.headers) else ""
+            if norm_name(name) in read and table.columns.get(norm_name(name)) == i:
+                out.append(Problem(
+                    table.title, r, name, f, "a value, but the formula has no calculated "
+                    "result saved in the file",
+                    "The workbook was written by a program and never opened in a spreadsheet: "
+                    "open it in Excel or LibreOffice and save it, or type the value.",
+                    col_index=i + 1))
+    return out
 
 
 class _NoCache:
