@@ -1,0 +1,67 @@
+"""Mutated workbooks never crash the planner: they load, or fail with InputError.
+
+Random valid workbooks (tests/random_workbooks.py) get one to three random
+mutations: a cell set to junk (text, negative number, error value, blank, a
+formula-looking id), a column or sheet removed, or a row duplicated.  Whatever
+happens, ``api.load`` either returns a plan that solves, or raises
+:class:`InputError` whose problems all name a sheet.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner import api
+from planner.problems import InputError
+from planner.template import write_workbook
+from tests.random_workbooks import random_workbook
+
+JUNK: list[Any] = ["abc", -1, "#N/A", None, " ", "=1+1", 1e308, "2027 ", True, 0, 65, "x,y"]
+
+
+def mutate(d: dict[str, list[dict[str, Any]]], rng: random.Random) -> None:
+    sheets = [s for s, rows in d.items() if rows]
+    for _ in range(rng.randint(1, 3)):
+        sheet = rng.choice(sheets)
+        rows = d[sheet]
+        if not rows:
+            continue
+        what = rng.random()
+        if what < 0.6:
+            row = rng.choice(rows)
+            col = rng.choice(list(row))
+            row[col] = rng.choice(JUNK)
+        elif what < 0.75:
+            col = rng.choice(list(rows[0]))
+            for row in rows:
+                row.pop(col, None)
+        elif what < 0.85:
+            d[sheet] = []
+        else:
+            rows.append(dict(rng.choice(rows)))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 10**9))
+def test_mutated_workbooks_load_or_fail_cleanly(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    d = random_workbook(seed)
+    mutate(d, rng)
+    path = tmp_path / f"m{seed}.xlsx"
+    write_workbook(path, d)
+    try:
+        plan = api.load(path)
+    except InputError as err:
+        assert err.problems
+        for p in err.problems:
+            assert str(p)
+            assert p.sheet or p.row is None
+        return
+    for r in api.solve_all(plan):
+        assert r.status in ("optimal", "infeasible")
