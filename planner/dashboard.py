@@ -58,10 +58,10 @@ def cost_per_t(results: Sequence[CaseResult]) -> list[Row]:
 
 
 def cover(plan: PlanData, results: Sequence[CaseResult]) -> list[Row]:
-    """Per case and material: the lowest days of cover reached, against the target then.
+    """Per case and material with a stockpile minimum: the lowest cover against its target.
 
-    Cover = end-of-period stock / (demand / days).  With a stockpile minimum the
-    period shown is the one furthest below (or least above) its target.
+    Cover = end-of-period stock / (demand / days), in days; the period shown is
+    the one furthest below (or least above) its target.
     """
     days = {p.label: p.days for p in plan.periods}
     out: list[Row] = []
@@ -70,16 +70,18 @@ def cover(plan: PlanData, results: Sequence[CaseResult]) -> list[Row]:
         for s in r.stock:
             by_mat[s["material"]].append(s)
         for mat, rows in by_mat.items():
+            if not any(s["min_stock"] for s in rows):
+                continue
             best: tuple[float, Row] | None = None
             for s in rows:
                 daily = float(s["demand"]) / days[s["period"]]
-                if daily <= 0:
+                if daily <= 0 or not s["min_stock"]:
                     continue
                 c = float(s["stock"]) / daily
                 target = float(s["min_stock"]) / daily
                 row = {"case": r.name, "material": mat, "period": s["period"],
                        "lowest_cover_days": c,
-                       "target_days": target if s["min_stock"] else None,
+                       "target_days": target,
                        "shortfall_t": float(s["stockpile_shortfall"])}
                 key = c - target
                 if best is None or key < best[0]:
@@ -212,12 +214,22 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
         rng = f"A{start_cases + 2}:F{start_cases + 1 + n_cases}"
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=[f'$B{start_cases + 2}<>"optimal"'], fill=ALERT_FILL))
-    row = _write_block(ws, row, "Cost per t bought", [
-        ("case", "case", None, 16), ("material", "material", None, 12),
-        ("bought", "bought", '#,##0.0 "t"', 16),
-        ("procurement_cost", "procurement cost", money, 16),
-        ("cost_per_t", f"cost per t ({cur})", "#,##0.00", 16)], figures["cost_per_t"],
-        "More rows than shown: see the Plan sheet.")
+    mats = list(plan.materials)
+    if len(mats) <= 7:
+        # one row per case, one column per material: comparable at a glance
+        by_case: dict[str, Row] = {}
+        for f in figures["cost_per_t"]:
+            by_case.setdefault(f["case"], {"case": f["case"]})[f["material"]] = f["cost_per_t"]
+        row = _write_block(ws, row, f"Cost per t bought ({cur}, with tariffs)",
+                           [("case", "case", None, 16)]
+                           + [(m, m, "#,##0", 0) for m in mats], list(by_case.values()))
+    else:
+        row = _write_block(ws, row, f"Cost per t bought ({cur}, with tariffs)", [
+            ("case", "case", None, 16), ("material", "material", None, 12),
+            ("bought", "bought", '#,##0.0 "t"', 16),
+            ("procurement_cost", "procurement cost", money, 16),
+            ("cost_per_t", "cost per t", "#,##0", 16)], figures["cost_per_t"],
+            "More rows than shown: see the Plan sheet.")
     start_cover = row
     row = _write_block(ws, row, "Lowest stock cover against the stockpile target", [
         ("case", "case", None, 16), ("material", "material", None, 12),
@@ -268,9 +280,8 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
         "Red: a case not solved to optimality, cover below target, a share at its cap, or "
         "HHI of 2,500 or more (highly concentrated)."))
     note.font = Font(italic=True, color="666666")
-    for j, w in enumerate([18, 14, 18, 17, 16, 14, 12, 11], start=1):
+    for j, w in enumerate([20, 17, 17, 17, 17, 17, 17, 17], start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
-    ws.column_dimensions["B"].width = 16
     ws.freeze_panes = "A2"
     add_charts(wb, ws, plan, results)
     ws.sheet_view.zoomScale = 90
@@ -346,14 +357,13 @@ def add_charts(wb: Workbook, ws: Worksheet, plan: PlanData,
     data.ws.column_dimensions["A"].width = 24
     labels = [p.label for p in plan.periods]
     cur = plan.settings.currency
-    charts: list[Any] = []
+    charts: list[Any] = _scenario_charts(results, data, cur)
     if base is not None:
         mats = list(plan.materials)[:MAX_CHART_MATERIALS]
         last_country = {o.id: plan.facilities[plan.routes[o.route].last_facility].country
                         for o in plan.offers.values()}
         for mat in mats:
             charts.extend(_material_charts(plan, base, mat, labels, last_country, data))
-    charts.extend(_scenario_charts(results, data, cur))
     for k, chart in enumerate(charts):
         col = CHART_COL + (k % 2) * CHART_STEP
         row = 2 + (k // 2) * ROWS_PER_CHART

@@ -318,8 +318,7 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     ws.column_dimensions["C"].width = 120
 
     header = [("Input", Path(info.input_path or plan.source).name),
-              ("Run (UTC)", info.started.strftime("%Y-%m-%d %H:%M")),
-              ("Cases", ", ".join(f"{r.name}: {r.status}" for r in results))]
+              ("Run (UTC)", info.started.strftime("%Y-%m-%d %H:%M"))]
     bad = [r.name for r in results if r.explanation]
     if bad:
         header.append(("Infeasible", f"{', '.join(bad)}: see the Infeasibility sheet"))

@@ -161,8 +161,12 @@ def test_dashboard_key_figures(tmp_path: Path) -> None:
     assert [(r[0], r[1], r[2]) for r in block("Cases")] == [
         ("base", "optimal", pytest.approx(11000)), ("ban_covered", "optimal",
                                                     pytest.approx(16000))]
-    assert [(r[0], r[4]) for r in block("Cost per t bought")] == [
+    cost = block("Cost per t bought (USD, with tariffs)")
+    assert [(r[0], r[1]) for r in cost] == [
         ("base", pytest.approx(55)), ("ban_covered", pytest.approx(80))]
+    # no stockpile minimum in this workbook: nothing to hold cover against
+    assert [r[0] for r in block("Lowest stock cover against the stockpile target")] == [
+        "(none)"]
     conc = block("Concentration: highest single-country share per stage")
     assert [(r[0], r[2], r[4], r[5], r[7]) for r in conc] == [
         ("base", "mining", "CHN", pytest.approx(1), pytest.approx(10000)),
@@ -179,11 +183,11 @@ def _charts(path: Path) -> list[str]:
 
 
 def test_worked_example_dashboard_charts(example: Path) -> None:
-    """One material: supplier mix (stacked columns), stock vs minimum (lines), exposure
-    per stage (bars), then total cost and unmet demand by case (columns)."""
+    """Total cost and unmet demand by case (columns), then for the one material:
+    supplier mix (stacked columns), stock vs minimum (lines), exposure per stage (bars)."""
     charts = _charts(example)
     assert len(charts) == 5
-    mix, stock, exposure, cost, unmet = charts
+    cost, unmet, mix, stock, exposure = charts
     assert "<barChart>" in mix and '<grouping val="stacked" />' in mix
     assert '<barDir val="col" />' in mix and "supplier mix by country" in mix
     assert "<lineChart>" in stock and stock.count("<ser>") == 2
@@ -196,8 +200,26 @@ def test_worked_example_dashboard_charts(example: Path) -> None:
     assert "drawing" in rels                      # the charts sit on the first sheet
     book = load_workbook(example)
     data = rows(book["Chart data"])
-    assert data[0][0].startswith("NdPr_oxide: purchases by supplier country")
-    assert data[1] == ("period", "CHN", "MYS")
+    assert data[0][0] == "Scenario comparison"
+    assert data[1] == ("case", "total cost (USD)", "unmet demand (t)")
+    mix_at = next(i for i, r in enumerate(data) if str(r[0]).startswith("NdPr_oxide: purch"))
+    assert data[mix_at + 1][:3] == ("period", "CHN", "MYS")
+
+
+def test_worked_example_key_figures(example: Path) -> None:
+    """CRMA_65 holds China at 65% at both stages, Lynas (95,000/t) takes the other 35%:
+    cost per t 0.65 x 70,000 + 0.35 x 95,000 = 78,750; HHI 65^2 + 35^2 = 5,450.
+    The 60-day stockpile minimum is met exactly: cover 60 days against 60."""
+    cells = rows(load_workbook(example)["Dashboard"])
+    cost = next(i for i, r in enumerate(cells) if str(r[0]).startswith("Cost per t bought"))
+    assert cells[cost + 1][:2] == ("case", "NdPr_oxide")
+    assert cells[cost + 2][:2] == ("base", pytest.approx(78750))
+    cov = next(i for i, r in enumerate(cells) if str(r[0]).startswith("Lowest stock cover"))
+    assert cells[cov + 2][0:2] == ("base", "NdPr_oxide")
+    assert cells[cov + 2][3:5] == (pytest.approx(60), pytest.approx(60))
+    conc = next(i for i, r in enumerate(cells) if str(r[0]).startswith("Concentration"))
+    assert cells[conc + 2][:8] == ("base", "NdPr_oxide", "mining", "2026", "CHN",
+                                   pytest.approx(0.65), pytest.approx(0.65), pytest.approx(5450))
 
 
 def test_worked_example_policy_and_shadow_sentences(example: Path) -> None:
