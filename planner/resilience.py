@@ -69,6 +69,8 @@ class ResilienceReport:
     notes: list[str] = field(default_factory=list)
     #: the base case's tidy tables, for the standard sheets of the report
     base_result: CaseResult | None = None
+    #: period labels, in order
+    periods: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -144,7 +146,8 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
 
     st = stress(plan, window, kinds, options, workers, tell("stress"), base)
     rep = ResilienceReport(plan.settings.plan_name, plan.settings.currency, window,
-                           window_label(plan, window), st, inputs.risks)
+                           window_label(plan, window), st, inputs.risks,
+                           periods=[p.label for p in plan.periods])
     if base.total_cost is None:
         rep.notes.append(f"The base case is {base.status}: nothing to stress.")
         return rep
@@ -178,7 +181,7 @@ T = '#,##0.0" t"'
 SHEET_FORMATS = {
     "total_cost": MONEY, "cost_increase": MONEY, "unmet_demand": T, "stock_drawn": T,
     "unmet_share": "0.0%", "mean": "#,##0.##", "max": "#,##0.##",
-    "probability_positive": "0.0%", "days_of_cover": "0.0", "first_period_stock": T,
+    "probability_positive": "0.0%", "days_of_cover": "0.0", "stock": T,
     "recourse_cost": MONEY, "unmet_in_model": T, "unmet_with_policy": T,
     "unmet_without_policy": T, "entry_stock": T, "value": "#,##0.##", "flow": T,
     "top_share": "0.0%", "hhi": "0.000", "hhi_governance": "0.00",
@@ -293,11 +296,12 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
     if sz is not None:
         section("Stockpile sizing: least-cost days of cover with zero unmet demand in "
                 "the scenarios below")
-        policy = [{"material": m, "days_of_cover": d,
-                   "first_period_stock": sz.tonnes.get(m, [0.0])[0]}
+        at = rep.periods.index(sz.held_from)
+        policy = [{"material": m, "days_of_cover": d, "held_from": sz.held_from,
+                   "stock": sz.tonnes[m][at]}
                   for m, d in sz.days.items()]
         pfirst = row + 1
-        plast = _table(ws, row, ["material", "days_of_cover", "first_period_stock"], policy)
+        plast = _table(ws, row, ["material", "days_of_cover", "held_from", "stock"], policy)
         if policy:
             _bar("Stockpile policy (days of cover)", "days", ws, (1, pfirst, plast),
                  [(2, pfirst, plast)], f"F{row}")
@@ -353,3 +357,118 @@ def write_resilience_report(plan: PlanData, rep: ResilienceReport, path: str | P
 def default_resilience_path(input_path: str | Path) -> Path:
     """reports/<input name>-resilience.xlsx, relative to the working directory."""
     return Path("reports") / f"{Path(input_path).stem}-resilience.xlsx"
+
+
+# --- the command line: ``planner stress`` (registered in planner.cli) -------------
+
+def _fmt(x: float | None, unit: str = "") -> str:
+    return "-" if x is None else f"{x:,.1f}{unit}"
+
+
+def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -> None:
+    """The console summary of :func:`analyse`."""
+    st = rep.stress
+    cur = rep.currency
+    echo(f"Base case: {st.base.status}, total cost {_fmt(st.base.total_cost)} {cur}")
+    echo(f"Stress test over {rep.window_label} ({len(st.ranking)} disruptions), "
+         f"the {min(top, len(st.ranking))} worst:")
+    echo(f"  {'rank':>4}  {'disruption':<32} {'cost increase':>18} {'unmet t':>12} "
+         f"{'stock drawn t':>14}")
+    for r in st.ranking[:top]:
+        status = "" if r["status"] == "optimal" else f"  ({r['status']})"
+        echo(f"  {r['rank']:>4}  {r['disruption']:<32} {_fmt(r['cost_increase']):>18} "
+             f"{_fmt(r['unmet_demand']):>12} {_fmt(r['stock_drawn']):>14}{status}")
+    mc = rep.montecarlo
+    if mc is not None:
+        echo(f"Monte Carlo: {len(mc.samples)} samples from {len(rep.risks)} risks "
+             f"(seed {mc.seed}; {mc.failed} not solved):")
+        for d in mc.distribution:
+            if d.get("mean") is None:
+                continue
+            what = d["metric"] + (f" {d['material']}" if d["material"] else "")
+            echo(f"  {what:<32} mean {_fmt(d['mean']):>16}  p50 {_fmt(d['p50']):>16}  "
+                 f"p95 {_fmt(d['p95']):>16}  max {_fmt(d['max']):>16}  "
+                 f"P(>0) {d['probability_positive']:.1%}")
+    sz = rep.sizing
+    if sz is not None:
+        echo(f"Stockpile sizing over {len(rep.sizing_scenarios)} scenarios: {sz.status}")
+        for m, days in sz.days.items():
+            at = rep.periods.index(sz.held_from)
+            echo(f"  {m:<24} {days:>8.1f} days of cover "
+                 f"({_fmt(sz.tonnes[m][at])} t at the end of {sz.held_from})")
+        if sz.premium is not None:
+            echo(f"  cost {_fmt(sz.protected_cost)} {cur} with the policy, "
+                 f"{_fmt(sz.unprotected_cost)} without strategic stock: premium "
+                 f"{_fmt(sz.premium)} {cur} (the Stockpile sheet as given: "
+                 f"{_fmt(sz.current_cost)})")
+        for s in sz.scenarios:
+            echo(f"  {s['scenario']:<32} unmet without policy "
+                 f"{_fmt(s['unmet_without_policy'])} t, with policy "
+                 f"{_fmt(s['unmet_with_policy'])} t")
+        for note in sz.notes:
+            echo(f"  note: {note}")
+    for note in rep.notes:
+        echo(f"note: {note}")
+
+
+def stress_command() -> Any:
+    """The ``planner stress`` click command (built lazily so click stays a CLI concern)."""
+    import sys
+
+    import click
+
+    @click.command("stress")
+    @click.argument("path", type=click.Path())
+    @click.option("-o", "--output", default=None,
+                  help="Report path (default reports/<input>-resilience.xlsx).")
+    @click.option("--from-period", "first", default=None,
+                  help="First period of the disruption window (default: the second period).")
+    @click.option("--to-period", "last", default=None,
+                  help="Last period of the window (default: the first period of the window).")
+    @click.option("--kind", "kinds", multiple=True, type=click.Choice(list(KINDS)),
+                  help="Only these kinds of disruption (default: all).")
+    @click.option("--samples", type=click.IntRange(min=0), default=None,
+                  help=f"Monte Carlo samples (default {DEFAULT_SAMPLES} when the workbook "
+                  "has a Risks sheet; 0 skips).")
+    @click.option("--seed", type=int, default=1, show_default=True,
+                  help="Monte Carlo random seed.")
+    @click.option("--size-scenario", "size_names", multiple=True,
+                  help="Scenarios the stockpile must cover (Scenarios-sheet names or stress "
+                  "disruptions such as 'country CHN'; default: every stress disruption "
+                  "that leaves demand unmet).")
+    @click.option("--no-sizing", is_flag=True, help="Skip the stockpile sizing.")
+    @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                  help="Local processes for the disruption solves.")
+    @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+                  help="Disruptions printed.")
+    @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
+    def stress_cmd(path: str, output: str | None, first: str | None, last: str | None,
+                   kinds: tuple[str, ...], samples: int | None, seed: int,
+                   size_names: tuple[str, ...], no_sizing: bool, workers: int, top: int,
+                   time_limit: float | None) -> None:
+        """Remove each country, facility and country x stage over a window and rank the
+        damage; Monte Carlo shocks from the Risks sheet; size the stockpile that covers
+        the damaging disruptions.  Exit 0 solved, 1 not solved, 2 bad input."""
+        from planner import api
+        from planner.cli import _problems
+
+        try:
+            plan = api.load(path)
+            window = parse_window(plan, first, last)
+            click.echo(f"Resilience of {plan.settings.plan_name}:")
+            rep = analyse(plan, window, kinds or KINDS, samples, seed, not no_sizing,
+                          list(size_names) or None, {"time_limit": time_limit}, workers)
+        except InputError as err:
+            _problems(err)
+            sys.exit(2)
+        print_report(rep, top, click.echo)
+        target = Path(output) if output else default_resilience_path(path)
+        try:
+            report = write_resilience_report(plan, rep, target)
+        except OSError as exc:
+            click.echo(f"Cannot write the report to {target}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+        click.echo(f"Report: {report}")
+        sys.exit(0 if rep.ok else 1)
+
+    return stress_cmd

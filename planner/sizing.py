@@ -5,7 +5,9 @@ One two-stage linear program, built from the constraint families of
 
 * first stage: ``d[m] >= 0``, days of cover of material ``m`` (continuous);
 * block ``base``: the base case, its Stockpile-sheet minimums replaced by the
-  policy: stock at the end of every period >= d[m] x demand(m, t) / days(t);
+  policy: stock at the end of every period >= d[m] x demand(m, t) / days(t)
+  (the contract's ``min_days``, so the policy can be entered in the Stockpile
+  sheet as it is), from the period before the first disruption on;
 * one block per disruption scenario: the disrupted case from its first
   disrupted period ``t0`` on (recourse sourcing), entering with at most the
   policy's stock, ``s(m, t0-1) <= d[m] x demand(m, t0-1) / days(t0-1)``
@@ -20,7 +22,8 @@ days of cover at that cost (a tie-break when stock is free); (3) with the
 policy fixed, the least recourse cost of each scenario, for the report.
 The policy is then checked independently: each scenario is re-solved by
 :mod:`planner.stress` from the protected plan and from the unprotected plan
-(no strategic stock), so the report shows what the policy buys.
+(no strategic stock: Stockpile minimums dropped, maximums kept), so the report
+shows what the policy buys.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from planner.model import (
     add_stockpile,
     add_variables,
     group,
+    shortage_penalty,
 )
 from planner.solve import solve, solver_options
 from planner.stress import Baseline, Disruption, apply, solve_baseline, solve_disrupted
@@ -83,6 +87,8 @@ class SizingResult:
 
     status: str
     days: dict[str, float] = field(default_factory=dict)
+    #: the policy is held from the end of this period on (the one before the first disruption)
+    held_from: str = ""
     #: material -> policy stock (t) at the end of each period
     tonnes: dict[str, list[float]] = field(default_factory=dict)
     protected_cost: float | None = None
@@ -128,21 +134,25 @@ def _release(b: Any) -> None:
         v.fix(0.0)
 
 
-def _recourse_only(b: Any, plan: PlanData, start: int) -> Any:
-    """Keep periods >= start; the block enters with stock s(start-1); returns its cost."""
+def _recourse_only(b: Any, g: Groups, plan: PlanData, start: int) -> Any:
+    """Keep periods >= start; the block enters with stock s(start-1); returns the cost of
+    those periods.  Earlier variables are fixed (flows at their lower bound, which no
+    constraint or cost sees any more) and their constraints dropped."""
     for con in b.component_data_objects(pyo.Constraint, active=True):
         if con.index()[-1] < start:
             con.deactivate()
     for var in (b.x, b.u, b.v):
         for k in var:
             if k[-1] < start:
-                var[k].fix(0.0)
+                var[k].fix(var[k].lb or 0.0)
     for k in b.s:
         if k[-1] < start - 1:
             b.s[k].fix(0.0)
     y = [p.years for p in plan.periods]
-    return b.procurement + b.shortage + pyo.quicksum(
-        plan.materials[mat].holding_cost * y[t] * b.s[mat, t] for mat, t in b.s if t >= start)
+    return pyo.quicksum(g.price[k] * b.x[k] for k in g.flows if k[1] >= start) + pyo.quicksum(
+        shortage_penalty(plan, mat) * b.u[mat, t] for mat, t in b.u if t >= start
+    ) + pyo.quicksum(plan.materials[mat].holding_cost * y[t] * b.s[mat, t]
+                     for mat, t in b.s if t >= start)
 
 
 def _values(b: Any, var: str) -> dict[Any, float]:
@@ -162,21 +172,23 @@ def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
     top.d = pyo.Var(mats, within=pyo.NonNegativeReals)
     b0, _ = case_block(top, "base", plan, ix, base_case)
     _release(b0)
-    top.policy = pyo.Constraint(
-        [(m, t) for m in mats for t in range(n) if _cover(plan, base_case, m, t) > 0],
-        rule=lambda _, m, t: b0.s[m, t] >= top.d[m] * _cover(plan, base_case, m, t))
-    base_cost = b0.procurement + b0.holding + b0.shortage
     scen = [s for s in scenarios if s.periods]
     notes = [f"Scenario {s.name!r} changes nothing and is skipped." for s in scenarios
              if not s.periods]
+    # the policy is held from the end of the period before the first disruption on
+    first = max(0, min((s.periods[0] for s in scen), default=1) - 1)
+    top.policy = pyo.Constraint(
+        [(m, t) for m in mats for t in range(first, n) if _cover(plan, base_case, m, t) > 0],
+        rule=lambda _, m, t: b0.s[m, t] >= top.d[m] * _cover(plan, base_case, m, t))
+    base_cost = b0.procurement + b0.holding + b0.shortage
     unmet: list[Any] = []
     recourse: list[Any] = []
     blocks = []
     for i, s in enumerate(scen):
-        b, _ = case_block(top, f"scenario_{i}", plan, ix, s.case)
+        b, g = case_block(top, f"scenario_{i}", plan, ix, s.case)
         _release(b)
         start = s.periods[0]
-        recourse.append(_recourse_only(b, plan, start))
+        recourse.append(_recourse_only(b, g, plan, start))
         unmet.append(pyo.quicksum(b.u[m, t] for m, t in b.u if t >= start))
         if start > 0:
             b.entry = pyo.Constraint(mats, rule=lambda _, m, b=b, c=s.case, t=start - 1:
@@ -206,8 +218,10 @@ def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
                                            <= out.residual_unmet + TOL * (1 + out.residual_unmet))
             for s, q in zip(scen, least, strict=True):
                 if q > TOL:
-                    out.notes.append(f"Scenario {s.name!r}: {q:,.3f} t stay unmet whatever "
-                                     "the policy (no supply or stock can reach them).")
+                    out.notes.append(f"Scenario {s.name!r}: {q:,.3f} t stay unmet under any "
+                                     "days-of-cover policy (too little supply to build or "
+                                     "replace the stock in time, or Stockpile maximums cap "
+                                     "the policy in some period).")
         else:
             for b in blocks:
                 for k in b.u:
@@ -228,19 +242,26 @@ def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
     if status != "optimal":
         out.status = status
         return out
-    out.days = {m: float(pyo.value(top.d[m])) for m in mats}
-    out.tonnes = {m: [out.days[m] * _cover(plan, base_case, m, t) for t in range(n)]
-                  for m in mats}
+    out.days = {m: max(0.0, float(pyo.value(top.d[m]))) for m in mats}
+    out.held_from = plan.periods[first].label
+    out.tonnes = {m: [out.days[m] * _cover(plan, base_case, m, t) if t >= first else 0.0
+                      for t in range(n)] for m in mats}
     out.protected_cost = float(pyo.value(base_cost))
     _check(plan, ix, base_case, b0, scen, blocks, recourse, out, options)
     return out
+
+
+def without_minimums(plan: PlanData) -> PlanData:
+    """The plan without strategic stock: Stockpile minimums dropped, maximums kept."""
+    return replace(plan, stockpile=[replace(r, min_days=0.0, min_tonnes=0.0)
+                                    for r in plan.stockpile if r.max_tonnes is not None])
 
 
 def _check(plan: PlanData, ix: Index, base_case: Case, b0: Any,
            scen: Sequence[SizingScenario], blocks: list[Any], recourse: list[Any],
            out: SizingResult, options: dict[str, Any] | None) -> None:
     """Re-solve every scenario as a stress case from the protected and unprotected plans."""
-    bare = replace(plan, stockpile=[])
+    bare = without_minimums(plan)
     unprotected = solve_baseline(bare, ix, base_case, options)
     current = solve_baseline(plan, ix, base_case, options)
     out.unprotected_cost, out.current_cost = unprotected.total_cost, current.total_cost
