@@ -3,8 +3,8 @@
 ``python examples/rare_earths/analyse.py [WORKBOOK]`` (default: the rare-earth
 example; pass ``examples/lithium/lithium.xlsx`` for the lithium one) solves the
 base case and every scenario, then re-solves the base case without one policy
-at a time (each active rule, each active cap, the stockpile minimums of each
-material) and prints Markdown tables: what the base plan buys, what each
+at a time (each active rule, each active cap and all caps together, the
+stockpile minimums of each material) and prints Markdown tables: what the base plan buys, what each
 scenario costs and leaves unmet, and what each policy costs.
 """
 
@@ -29,10 +29,14 @@ def without_policies(plan: PlanData) -> list[tuple[str, PlanData]]:
         if rule.active:
             rules = {**plan.rules, rid: dataclasses.replace(rule, active=False)}
             out.append((f"rule {rid}", dataclasses.replace(plan, rules=rules)))
-    for cid, cap in plan.caps.items():
-        if cap.active:
-            caps = {**plan.caps, cid: dataclasses.replace(cap, active=False)}
-            out.append((f"cap {cid}", dataclasses.replace(plan, caps=caps)))
+    active_caps = [cid for cid, cap in plan.caps.items() if cap.active]
+    for cid in active_caps:
+        caps = {**plan.caps, cid: dataclasses.replace(plan.caps[cid], active=False)}
+        out.append((f"cap {cid}", dataclasses.replace(plan, caps=caps)))
+    if len(active_caps) > 1:  # caps can back each other up: also drop them all at once
+        caps = {cid: dataclasses.replace(c, active=False) if cid in active_caps else c
+                for cid, c in plan.caps.items()}
+        out.append(("all caps together", dataclasses.replace(plan, caps=caps)))
     for mat in dict.fromkeys(s.material for s in plan.stockpile):
         rows = [dataclasses.replace(s, min_days=0.0, min_tonnes=0.0) if s.material == mat
                 else s for s in plan.stockpile]

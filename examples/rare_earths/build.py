@@ -96,6 +96,8 @@ def materials() -> list[Row]:
         mat("Tb_oxide", "Tb oxide (Tb4O7) for high-temperature grades", 150_000, 1),
         mat("NdPr_oxide_DFARS", "NdPr oxide for magnets sold to US defence primes "
             "(DFARS 252.225-7052)", 8_800, 5),
+        mat("Dy_oxide_DFARS", "Dy oxide for magnets sold to US defence primes", 44_000, 0.5),
+        mat("Tb_oxide_DFARS", "Tb oxide for magnets sold to US defence primes", 165_000, 0.2),
     ]
 
 
@@ -103,15 +105,15 @@ def demand() -> list[Row]:
     rows: list[Row] = []
     for mat, series in TOTAL_DEMAND.items():
         for year, total in zip(YEARS, series, strict=True):
-            civil = total if mat != "NdPr_oxide" else round(total * (1 - DFARS_SHARE), 1)
-            rows.append({"material": mat, "period": year, "demand": civil,
+            rows.append({"material": mat, "period": year,
+                         "demand": round(total * (1 - DFARS_SHARE), 1),
                          "source": "[I] facts file's user, 380->1,140 t NdPr, 13->38 t Dy, "
-                                   "4->12 t Tb" + (", less the 10% defence slice"
-                                                   if mat == "NdPr_oxide" else "")})
-    for year, total in zip(YEARS, TOTAL_DEMAND["NdPr_oxide"], strict=True):
-        rows.append({"material": "NdPr_oxide_DFARS", "period": year,
-                     "demand": round(total * DFARS_SHARE, 1),
-                     "source": "[I] 10% of output sold to US defence primes"})
+                                   "4->12 t Tb, less the 10% defence slice"})
+    for mat, series in TOTAL_DEMAND.items():
+        for year, total in zip(YEARS, series, strict=True):
+            rows.append({"material": mat + "_DFARS", "period": year,
+                         "demand": round(total * DFARS_SHARE, 1),
+                         "source": "[I] 10% of output sold to US defence primes"})
     return rows
 
 
@@ -131,6 +133,14 @@ def stockpile() -> list[Row]:
          "source": "[I] after JOGMEC 180 days [S]; [I] 60 t limit"},
         {"material": "Tb_oxide", "min_days": 180, "max_tonnes": 20,
          "source": "[I] after JOGMEC 180 days [S]; [I] 20 t limit"},
+        {"material": "Dy_oxide_DFARS", "to_period": 2026, "max_tonnes": 0,
+         "source": "[I] no pre-2027 (possibly Chinese) stock carried into DFARS years"},
+        {"material": "Dy_oxide_DFARS", "from_period": 2027, "min_days": 180, "max_tonnes": 10,
+         "source": "[I] after JOGMEC 180 days [S]; [I] 10 t limit"},
+        {"material": "Tb_oxide_DFARS", "to_period": 2026, "max_tonnes": 0,
+         "source": "[I] no pre-2027 (possibly Chinese) stock carried into DFARS years"},
+        {"material": "Tb_oxide_DFARS", "from_period": 2027, "min_days": 180, "max_tonnes": 4,
+         "source": "[I] after JOGMEC 180 days [S]; [I] 4 t limit"},
     ]
 
 
@@ -263,6 +273,18 @@ def offers() -> list[Row]:
           "[S] DoD floor price; [I] 80 t/yr", None, 80),
         o("Silmet_NdPr_DFARS", "Neo Performance", "NdPr_oxide_DFARS", "MP_to_Silmet", 105_000,
           "[I] 40 t/yr", None, 40),
+        o("CN_Dy_DFARS", "China Rare Earth Group", "Dy_oxide_DFARS", "CN_heavy", 260_000,
+          "[S] as CN_Dy; [I] licensed 2 t/yr; usable only in 2026 (DFARS)", None, 2),
+        o("CN_Tb_DFARS", "China Rare Earth Group", "Tb_oxide_DFARS", "CN_heavy", 810_000,
+          "[S] as CN_Tb; [I] licensed 1 t/yr; usable only in 2026 (DFARS)", None, 1),
+        o("Lynas_Dy_DFARS", "Lynas", "Dy_oxide_DFARS", "Lynas_heavy", 700_000,
+          "[S2] as Lynas_Dy; [I] 3 t/yr", None, 3),
+        o("MP_Dy_DFARS", "MP Materials", "Dy_oxide_DFARS", "MP_heavy", 800_000,
+          "[S2] as MP_Dy; [I] 2 t/yr", None, 2),
+        o("Lynas_Tb_DFARS", "Lynas", "Tb_oxide_DFARS", "Lynas_heavy", 2_500_000,
+          "[S2] as Lynas_Tb; [I] 1 t/yr", None, 1),
+        o("MP_Tb_DFARS", "MP Materials", "Tb_oxide_DFARS", "MP_heavy", 3_000_000,
+          "[S2] as MP_Tb; [I] 1 t/yr", None, 1),
     ]
     return civil + defence
 
@@ -279,9 +301,10 @@ def rules() -> list[Row]:
         rule("Russia_sanctions", "ban", "RUS",
              "EU sanctions on Russia; company policy: nothing mined or processed in Russia",
              "[I] policy reading of the sanctions regime"),
-        rule("DFARS_covered", "ban", "covered",
-             "DFARS 252.225-7052: not mined, refined or separated in a covered country "
-             "from 1 Jan 2027", "[S]", material="NdPr_oxide_DFARS", start=2027),
+        *(rule(f"DFARS_{el}", "ban", "covered",
+               "DFARS 252.225-7052: not mined, refined or separated in a covered country "
+               "from 1 Jan 2027", "[S]", material=f"{el}_oxide_DFARS", start=2027)
+          for el in ("NdPr", "Dy", "Tb")),
         rule("CN_licence_Dy", "quota", "CHN",
              "MOFCOM Announcement No. 18 (Apr 2025): Dy exports need a licence",
              "[S] licensing; [I] 20 t/yr licensed to this buyer",
@@ -297,11 +320,17 @@ def rules() -> list[Row]:
     ]
 
 
+#: The third (non-EU) countries the benchmark applies to, one cap each: a blank cap
+#: country would also cap EU members, which the CRMA does not.
+THIRD_COUNTRIES = ("CHN", "MMR", "MYS", "AUS", "USA", "RUS")
+
+
 def caps() -> list[Row]:
-    return [{"cap": "CRMA_65", "material": None, "stage": None, "country": None,
+    return [{"cap": f"CRMA_65_{c}", "material": None, "stage": None, "country": c,
              "max_share": 0.65,
              "basis": "EU CRMA Art. 5: at most 65% from a single third country at any stage",
-             "source": "[S] benchmark; [I] applied as company policy to every material"}]
+             "source": "[S] benchmark; [I] applied as company policy to every material"}
+            for c in THIRD_COUNTRIES]
 
 
 def scenarios() -> list[Row]:
