@@ -579,7 +579,7 @@ class Validator:
                 if target is None and action != "demand":
                     r.problem("target", None, expected, f"A {action} row needs a target.")
                     ok = False
-                elif target is not None and target not in known:
+                elif target is not None and target is not BAD and target not in known:
                     r.problem("target", target, expected, _suggest(target, known, "target"))
                     ok = False
                 if mat is not None and mat is not BAD and action != "cost":

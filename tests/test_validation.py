@@ -367,6 +367,15 @@ def test_excel_error_value_in_a_route_stage_column(tmp_path: Path) -> None:
     ]
 
 
+def test_excel_error_value_as_a_scenario_target(tmp_path: Path) -> None:
+    data = valid_data()
+    data["Scenarios"][0]["target"] = "#N/A"
+    assert only_problem(tmp_path, data) == (
+        "Scenarios, row 2, column target (Scenarios!C2): value '#N/A': expected text. The "
+        "cell holds an Excel error value; fix the formula or type the value."
+    )
+
+
 def test_blank_required_cell(tmp_path: Path) -> None:
     data = valid_data()
     data["Offers"][1]["supplier"] = None
