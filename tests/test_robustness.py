@@ -29,11 +29,13 @@ def mutate(d: dict[str, list[dict[str, Any]]], rng: random.Random) -> None:
     for _ in range(rng.randint(1, 3)):
         sheet = rng.choice(sheets)
         rows = d[sheet]
-        if not rows:
+        if not rows or not rows[0]:
             continue
         what = rng.random()
         if what < 0.6:
             row = rng.choice(rows)
+            if not row:
+                continue
             col = rng.choice(list(row))
             row[col] = rng.choice(JUNK)
         elif what < 0.75:
