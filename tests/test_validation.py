@@ -10,9 +10,11 @@ max_volume G, from_period H, to_period I).
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -527,6 +529,30 @@ def test_several_problems_are_all_reported(tmp_path: Path) -> None:
         "Rules, row 2, column kind (Rules!B2)",
         "Caps, row 2, column max_share (Caps!E2)",
     ]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_broken_cells_never_crash_the_validator(tmp_path: Path, seed: int) -> None:
+    """Any mix of wrong values is either valid or an InputError, never another exception."""
+    rnd = random.Random(seed)
+    junk = [None, "#N/A", -1, 0, 2.5, "abc", "2027", 2028.0, "NdPr", "covered", "MINE_CN",
+            "R_CN", "BAN_CN", "quota", "capacity", True, " CHN ", datetime(2027, 1, 1)]
+    data = valid_data()
+    data["Scenarios"] += [
+        {"scenario": "dear", "action": "cost", "target": "CHN", "material": "NdPr",
+         "value": 2},
+        {"scenario": "outage", "action": "capacity", "target": "Lynas", "value": 0},
+    ]
+    for _ in range(4):
+        sheet = rnd.choice(sorted(data))
+        row = rnd.choice(data[sheet])
+        row[rnd.choice(sorted(row) + ["from_period", "to_period"])] = rnd.choice(junk)
+    path = write(tmp_path, data)
+    try:
+        load_plan(path)
+    except InputError as err:
+        assert err.problems
+        assert all(p.sheet and p.expected for p in err.problems)
 
 
 # --- files --------------------------------------------------------------------
