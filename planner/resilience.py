@@ -215,14 +215,37 @@ def _bar(title: str, y_title: str, ws: Worksheet, cats: tuple[int, int, int],
     chart.type = "bar" if horizontal else "col"
     chart.title = title
     chart.y_axis.title = y_title
-    chart.height, chart.width = 7.5, 16
+    chart.height, chart.width = 9, 18
     for col, first, last in series:
         chart.add_data(Reference(ws, min_col=col, min_row=first - 1, max_row=last),
                        titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=cats[0], min_row=cats[1], max_row=cats[2]))
+    chart.x_axis.tickLblSkip = 1
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
     if horizontal:
         chart.x_axis.scaling.orientation = "maxMin"
+    if len(series) == 1:
+        chart.legend = None
+    else:
+        chart.legend.position = "b"
     ws.add_chart(chart, anchor)
+
+
+def distinct_worst(ranking: Sequence[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
+    """The ``n`` worst distinct cases, each labelled by its first name (+ how many more)."""
+    out: list[dict[str, Any]] = []
+    extra: dict[str, int] = {}
+    for r in ranking:
+        if r.get("same_as"):
+            extra[r["same_as"]] = extra.get(r["same_as"], 0) + 1
+    for r in ranking:
+        if r.get("same_as") or r["cost_increase"] is None:
+            continue
+        more = extra.get(r["disruption"], 0)
+        out.append({"case": r["disruption"] + (f" (+{more} same)" if more else ""),
+                    "cost_increase": r["cost_increase"], "unmet_demand": r["unmet_demand"]})
+    return out[:n]
 
 
 def _histogram(values: Sequence[float], bins: int = 10) -> list[dict[str, Any]]:
@@ -242,7 +265,9 @@ def _histogram(values: Sequence[float], bins: int = 10) -> list[dict[str, Any]]:
 
 def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
     """The ``Resilience`` sheet: ranked stress table, Monte Carlo distribution, stockpile
-    policy and supply risk, each with a native chart; sampled outcomes on their own sheet."""
+    policy and supply risk, with native charts; the per-material stress detail and the
+    sampled outcomes go on their own sheets (``Stress by material``,
+    ``Monte Carlo samples``)."""
     ws = wb.create_sheet("Resilience")
     ws["A1"] = f"Resilience: {rep.plan_name}"
     ws["A1"].font = TITLE
@@ -258,19 +283,28 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
 
     section(f"Stress test: each supply removed over {rep.window_label}, ranked by cost "
             f"increase ({rep.currency})")
-    first = row + 1
     last = _table(ws, row, STRESS_COLUMNS, st.ranking)
-    chart_col = get_column_letter(len(STRESS_COLUMNS) + 2)
-    if st.ranking:
-        top = min(last, first + 9)
-        _bar("Cost increase, 10 worst disruptions", rep.currency, ws, (2, first, top),
-             [(STRESS_COLUMNS.index("cost_increase") + 1, first, top)], f"{chart_col}{row}")
-        _bar("Unmet demand, 10 worst disruptions", "t", ws, (2, first, top),
-             [(STRESS_COLUMNS.index("unmet_demand") + 1, first, top)],
-             f"{chart_col}{row + 16}")
-    row = max(last, row + 32) + 2
-    section("Stress test by material")
-    row = _table(ws, row, STRESS_MATERIAL_COLUMNS, st.by_material) + 2
+    worst = distinct_worst(st.ranking)
+    left = len(STRESS_COLUMNS) + 2
+    chart_col = get_column_letter(left + 4)
+    if worst:
+        ws.cell(row=row - 1, column=left, value="Worst distinct cases").font = Font(bold=True)
+        wlast = _table(ws, row, ["case", "cost_increase", "unmet_demand"], worst, left)
+        ws.column_dimensions[get_column_letter(left)].width = 34
+        for j in (left + 1, left + 2):
+            ws.column_dimensions[get_column_letter(j)].width = 16
+        _bar("Cost increase, worst distinct disruptions", rep.currency, ws,
+             (left, row + 1, wlast), [(left + 1, row + 1, wlast)], f"{chart_col}{row}")
+        _bar("Unmet demand, worst distinct disruptions", "t", ws, (left, row + 1, wlast),
+             [(left + 2, row + 1, wlast)], f"{chart_col}{row + 19}")
+    row = max(last, row + 38) + 1
+    ws.cell(row=row, column=1, value="Per material: the Stress by material sheet.")
+    row += 2
+    mws = wb.create_sheet("Stress by material")
+    _table(mws, 1, STRESS_MATERIAL_COLUMNS, st.by_material)
+    mws.freeze_panes = "A2"
+    mws.column_dimensions["A"].width = 32
+    mws.column_dimensions["B"].width = 22
 
     mc = rep.montecarlo
     if mc is not None:
@@ -287,7 +321,7 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
             _bar(f"Cost increase over {len(mc.samples)} samples ({rep.currency})",
                  "samples", ws, (1, hfirst, hlast), [(2, hfirst, hlast)], f"D{row}",
                  horizontal=False)
-        row = max(hlast, row + 16) + 2
+        row = max(hlast, row + 19) + 2
         sws = wb.create_sheet("Monte Carlo samples")
         _table(sws, 1, SAMPLE_COLUMNS, mc.samples)
         sws.freeze_panes = "A2"
@@ -300,11 +334,12 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
         policy = [{"material": m, "days_of_cover": d, "held_from": sz.held_from,
                    "stock": sz.tonnes[m][at]}
                   for m, d in sz.days.items()]
+        section_top = row
         pfirst = row + 1
         plast = _table(ws, row, ["material", "days_of_cover", "held_from", "stock"], policy)
         if policy:
             _bar("Stockpile policy (days of cover)", "days", ws, (1, pfirst, plast),
-                 [(2, pfirst, plast)], f"F{row}")
+                 [(2, pfirst, plast)], f"J{section_top}")
         row = plast + 2
         costs: list[dict[str, Any]] = [
             {"item": "status", "value": sz.status},
@@ -323,8 +358,8 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
         slast = _table(ws, row, scols, sz.scenarios)
         if sz.scenarios:
             _bar("Unmet demand without and with the policy", "t", ws, (1, sfirst, slast),
-                 [(7, sfirst, slast), (6, sfirst, slast)], f"{get_column_letter(9)}{row}")
-        row = max(slast, row + 16) + 2
+                 [(7, sfirst, slast), (6, sfirst, slast)], f"J{section_top + 20}")
+        row = max(slast + 2, section_top + 40)
         for note in sz.notes:
             ws.cell(row=row, column=1, value=note)
             row += 1
@@ -340,6 +375,10 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
     ws.column_dimensions["B"].width = 24
     for j in range(3, 14):
         ws.column_dimensions[get_column_letter(j)].width = 15
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
     return ws
 
 

@@ -311,7 +311,7 @@ def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
 # --- the stress table --------------------------------------------------------------
 
 STRESS_COLUMNS = ["rank", "disruption", "kind", "target", "stage", "window", "status",
-                  "total_cost", "cost_increase", "unmet_demand", "stock_drawn"]
+                  "total_cost", "cost_increase", "unmet_demand", "stock_drawn", "same_as"]
 STRESS_MATERIAL_COLUMNS = ["disruption", "material", "cost_increase", "unmet_demand",
                            "unmet_share", "stock_drawn"]
 
@@ -338,7 +338,9 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
     """Remove each country, facility and country x stage over ``window``; rank the damage.
 
     Ranked by cost increase (shortage penalties make unmet demand dominate), then
-    unmet demand, then name.  A case that does not solve is ranked last.
+    unmet demand, then name.  A case that does not solve is ranked last.  Disruptions
+    that take out the same facilities (a country with one facility, say) are one
+    case: solved once, and ``same_as`` names the first of them in the ranking.
     """
     ix = Index.build(plan)
     base = base or solve_baseline(plan, ix, options=options)
@@ -354,7 +356,7 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
     detail: list[dict[str, Any]] = []
     for d, o in zip(items, outcomes, strict=True):
         solved = o.total_cost is not None
-        rows.append({
+        rows.append({"key": d.key,
             "disruption": d.name, "kind": d.kind, "target": d.target, "stage": d.stage,
             "window": wlabel, "status": o.status, "total_cost": o.total_cost,
             "cost_increase": (o.total_cost - base.total_cost) if o.total_cost is not None
@@ -374,8 +376,13 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
                     "stock_drawn": o.drawdown.get(mat, 0.0)})
     rows.sort(key=lambda r: (r["cost_increase"] is None, -(r["cost_increase"] or 0.0),
                              -(r["unmet_demand"] or 0.0), r["disruption"]))
+    first: dict[Any, str] = {}
     for i, r in enumerate(rows, start=1):
         r["rank"] = i
+        key = r.pop("key")
+        # the same facilities out: the same case as a disruption ranked higher
+        r["same_as"] = first.get(key)
+        first.setdefault(key, r["disruption"])
     order = {r["disruption"]: r["rank"] for r in rows}
     detail.sort(key=lambda r: (order[r["disruption"]], r["material"]))
     return StressResult(window, base, rows, detail)
