@@ -10,9 +10,11 @@ max_volume G, from_period H, to_period I).
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -574,6 +576,23 @@ def test_file_that_is_not_a_workbook(tmp_path: Path) -> None:
     ]
 
 
+def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "input.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("notes.txt", "not a spreadsheet")
+    found = problems(path)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"workbook: value {str(path)!r}: expected a readable Excel "
+                               "workbook (.xlsx). The file could not be read: ")
+
+
+def test_directory_is_not_a_workbook(tmp_path: Path) -> None:
+    assert problems(tmp_path) == [
+        f"workbook: value {str(tmp_path)!r}: expected an Excel workbook (.xlsx). The file is "
+        "not an .xlsx workbook; save it from Excel as 'Excel Workbook (*.xlsx)'."
+    ]
+
+
 # --- command line ---------------------------------------------------------------
 
 def test_cli_validate_bad_input_exits_2_without_traceback(tmp_path: Path) -> None:
@@ -586,6 +605,21 @@ def test_cli_validate_bad_input_exits_2_without_traceback(tmp_path: Path) -> Non
     assert "Traceback" not in proc.stdout + proc.stderr
     assert ("Offers, row 2, column unit_cost (Offers!E2): value -5: expected a non-negative "
             "number in currency/t.") in proc.stderr
+
+
+def test_cli_validate_json_lists_every_problem(tmp_path: Path) -> None:
+    data = valid_data()
+    data["Offers"][0]["unit_cost"] = -5
+    data["Periods"][1]["days"] = 0
+    result = CliRunner().invoke(main, ["validate", "--json", str(write(tmp_path, data))])
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert [(p["sheet"], p["row"], p["column"], p["cell"], p["value"])
+            for p in report["problems"]] == [
+        ("Periods", 3, "days", "Periods!B3", "0"),
+        ("Offers", 2, "unit_cost", "Offers!E2", "-5"),
+    ]
 
 
 def test_cli_validate_clean_exits_0(tmp_path: Path) -> None:
