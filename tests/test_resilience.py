@@ -344,3 +344,34 @@ def test_planner_stress_bad_window_is_an_input_problem(tmp_path: Path) -> None:
                                     "--from-period", "2031"])
     assert out.exit_code == 2
     assert "2031" in out.output and "Traceback" not in out.output
+
+
+def test_parallel_workers_give_the_sequential_ranking(tmp_path: Path) -> None:
+    plan = load(tmp_path, with_stockpile(network()))
+    one = stress(plan, (1, 1))
+    two = stress(plan, (1, 1), workers=2)
+    assert two.ranking == one.ranking
+    assert two.by_material == one.by_material
+    # identical cases are named: CHN has one facility, so three names are one case
+    same = {r["disruption"]: r["same_as"] for r in one.ranking}
+    assert same == {"CHN x sep": None, "country CHN": "CHN x sep",
+                    "facility FA": "CHN x sep", "AUS x sep": None,
+                    "country AUS": "AUS x sep", "facility FB": "AUS x sep"}
+
+
+def test_a_country_without_risk_score_counts_with_the_highest_score(tmp_path: Path) -> None:
+    # Shares 0.6 (CHN, score 8) and 0.4 (AUS, no score: counted as 8):
+    # 0.36 x 8 + 0.16 x 8 = 4.16.
+    from planner.risk_metrics import hhi_rows
+
+    d = network()
+    d["Offers"][0]["max_volume"] = 219
+    d["Facilities"][1]["capacity"] = 1000
+    d["Countries"][0]["risk_score"] = 8
+    plan = load(tmp_path, d)
+    scores = read_risk_inputs(plan).scores
+    assert scores == {"CHN": 8.0}
+    rows = hhi_rows(plan, [api.solve_case(plan)], scores)
+    assert [r["hhi_governance"] for r in rows] == pytest.approx([4.16] * 3)
+    assert [r["hhi_governance"] for r in hhi_rows(plan, [api.solve_case(plan)], {})] \
+        == [None] * 3
