@@ -610,7 +610,12 @@ class Validator:
                 continue
             kind, help_text = SETTING_KEYS[key]
             value = r.raw("value")
-            if is_blank(value):
+            if is_blank(value) or no_cache(value):
+                continue
+            if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+                r.problem("value", value, _expect(Column("value", kind, help_text)),
+                          "The cell holds an Excel error value; fix the formula or type the "
+                          "value.")
                 continue
             if kind == "number":
                 col = Column("value", "number", help_text)

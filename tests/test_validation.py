@@ -380,6 +380,24 @@ def test_excel_error_value_as_a_scenario_target(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("plan_name", "text"),
+    ("shortage_penalty", "a non-negative number"),
+])
+def test_excel_error_value_in_settings(tmp_path: Path, setting: str, expected: str) -> None:
+    data = valid_data()
+    data["Settings"] = [{"setting": setting, "value": "x"}]
+
+    def error_cell(s: dict[str, Worksheet]) -> None:
+        s["Settings"]["B2"].value = "#DIV/0!"
+        s["Settings"]["B2"].data_type = "e"
+
+    assert problems(edit(write(tmp_path, data), error_cell)) == [
+        f"Settings, row 2, column value (Settings!B2): value '#DIV/0!': expected {expected}. "
+        "The cell holds an Excel error value; fix the formula or type the value."
+    ]
+
+
 def test_blank_required_cell(tmp_path: Path) -> None:
     data = valid_data()
     data["Offers"][1]["supplier"] = None
