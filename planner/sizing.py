@@ -49,7 +49,14 @@ from planner.model import (
     shortage_penalty,
 )
 from planner.solve import solve, solver_options
-from planner.stress import Baseline, Disruption, apply, solve_baseline, solve_disrupted
+from planner.stress import (
+    Baseline,
+    Disruption,
+    apply,
+    period_of,
+    solve_baseline,
+    solve_disrupted,
+)
 
 TOL = 1e-6
 
@@ -139,7 +146,7 @@ def _recourse_only(b: Any, g: Groups, plan: PlanData, start: int) -> Any:
     those periods.  Earlier variables are fixed (flows at their lower bound, which no
     constraint or cost sees any more) and their constraints dropped."""
     for con in b.component_data_objects(pyo.Constraint, active=True):
-        if con.index()[-1] < start:
+        if period_of(con.index()) < start:
             con.deactivate()
     for var in (b.x, b.u, b.v):
         for k in var:

@@ -191,11 +191,18 @@ def solve_baseline(plan: PlanData, ix: Index, case: Case | None = None,
                     material_costs(plan, m, g), replacement_prices(plan, g))
 
 
+def period_of(index: Any) -> float:
+    """The period of a constraint of planner.model (the last index); +inf otherwise."""
+    if isinstance(index, tuple) and index and isinstance(index[-1], int):
+        return index[-1]
+    return float("inf")
+
+
 def fix_before(m: Any, base: Baseline, start: int) -> None:
     """No foresight: decisions before ``start`` are the base plan's; their constraints,
     all satisfied by the base plan, are dropped so fixed values meet no tolerance issue."""
     for con in m.component_data_objects(pyo.Constraint, active=True):
-        if con.index() is not None and con.index()[-1] < start:
+        if period_of(con.index()) < start:
             con.deactivate()
     for var, vals in ((m.x, base.x), (m.s, base.s), (m.u, base.u), (m.v, base.v)):
         for k in var:
