@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from planner.cases import _target_facilities
 from planner.data import PlanData
-from planner.load import read_workbook
+from planner.load import RawTable, is_blank
 from planner.problems import InputError, Problem
 from planner.results import CaseResult
-from planner.schema import COUNTRIES, RISKS
+from planner.schema import COUNTRIES, RISKS, norm_name
 from planner.validate import BAD, Validator, _suggest
 
 HHI_COLUMNS = ["scenario", "material", "stage", "period", "flow", "countries", "top_country",
@@ -62,13 +62,41 @@ class RiskInputs:
     risks: list[Risk] = field(default_factory=list)
 
 
+def _read_sheets(path: Path, names: Sequence[str]) -> dict[str, RawTable]:
+    """Only the named sheets, as raw tables (values only: the main load has already
+    reported formulas without a saved result), so large Demand sheets are not re-read."""
+    wanted = {norm_name(n) for n in names}
+    wb = load_workbook(path, data_only=True, read_only=True)
+    try:
+        out: dict[str, RawTable] = {}
+        for ws in wb.worksheets:
+            key = norm_name(ws.title)
+            if key not in wanted or key in out:
+                continue
+            ws.reset_dimensions()  # type: ignore[union-attr]
+            rows = ws.iter_rows(values_only=True)
+            header = next(rows, ())
+            columns: dict[str, int] = {}
+            for i, h in enumerate(header):
+                if norm_name(h) and norm_name(h) not in columns:
+                    columns[norm_name(h)] = i
+            table = RawTable(ws.title, columns, ["" if h is None else str(h) for h in header])
+            for r, values in enumerate(rows, start=2):
+                if not all(is_blank(v) for v in values):
+                    table.rows.append((r, tuple(values)))
+            out[key] = table
+        return out
+    finally:
+        wb.close()
+
+
 def read_risk_inputs(plan: PlanData, path: str | Path | None = None) -> RiskInputs:
     """Parse ``Countries.risk_score`` and the Risks sheet; raise InputError on bad cells."""
     source = Path(path or plan.source)
     if not source.is_file():
         return RiskInputs()
     try:
-        tables, _ = read_workbook(source)  # file-level problems: reported by the main load
+        tables = _read_sheets(source, (COUNTRIES.name, RISKS.name))
     except Exception as exc:  # noqa: BLE001 - an unreadable file is bad input
         raise InputError([Problem("", None, None, str(source), "a readable Excel workbook",
                                   f"The file could not be read: {exc}.")]) from exc
