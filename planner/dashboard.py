@@ -35,6 +35,8 @@ OK_FILL = PatternFill("solid", fgColor="C6EFCE")
 MAX_CHART_MATERIALS = 6
 #: rows of one key-figure table shown on the dashboard before "see sheet X"
 MAX_DASHBOARD_ROWS = 40
+#: at most this many cases in the scenario comparison charts
+MAX_CHART_CASES = 30
 #: a share within this of its cap counts as binding
 BINDING = 5e-4
 
@@ -444,14 +446,17 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
 def _scenario_charts(results: Sequence[CaseResult], data: _Data, cur: str) -> list[Any]:
     if not results:
         return []
+    more = len(results) > MAX_CHART_CASES
+    results = results[:MAX_CHART_CASES]
     names = [r.name for r in results]
     h, first, last = data.block("Scenario comparison", ["case", f"total cost ({cur})",
                                                          "unmet demand (t)"], names,
                                 [[r.summary.get("total_cost"), r.summary.get("unmet_demand")]
                                  for r in results])
     out: list[Any] = []
-    for col, title, unit, fmt in ((2, "Total cost by case", f"M {cur}", '#,##0.0,,'),
-                                  (3, "Unmet demand by case", "t", "#,##0")):
+    suffix = f" (first {MAX_CHART_CASES})" if more else ""
+    for col, title, unit, fmt in ((2, "Total cost by case" + suffix, f"M {cur}", '#,##0.0,,'),
+                                  (3, "Unmet demand by case" + suffix, "t", "#,##0")):
         ch = BarChart()
         ch.type = "col"
         ch.add_data(Reference(data.ws, min_col=col, min_row=h, max_row=last),

@@ -126,7 +126,7 @@ class ShadowPrice:
         return dataclasses.asdict(self)
 
 
-SHADOW_COLUMNS = ["scenario", "kind", "constraint", "period", "unit", "change", "sentence"]
+SHADOW_COLUMNS = ["scenario", "sentence", "kind", "constraint", "period", "unit", "change"]
 
 
 def money(value: float, currency: str) -> str:

@@ -30,6 +30,7 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -114,6 +115,7 @@ def write_table(ws: Worksheet, columns: Sequence[str], rows: Iterable[dict[str, 
             if fmt:
                 ws.cell(row=i, column=j).number_format = fmt
     ws.freeze_panes = "A2"
+    _fit_width(ws)
     n = len(rows)
     ref = f"A1:{get_column_letter(len(columns))}{n + 1}"
     if n and table:
@@ -123,6 +125,15 @@ def write_table(ws: Worksheet, columns: Sequence[str], rows: Iterable[dict[str, 
     elif n:
         ws.auto_filter.ref = ref
     return n
+
+
+def _fit_width(ws: Worksheet) -> None:
+    """Print (and render to PDF) one page wide, landscape, header repeated on each page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
 
 
 def write_split(wb: Workbook, name: str, columns: Sequence[str], rows: list[dict[str, Any]],
@@ -294,7 +305,7 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     shadows = [s for r in results if r.status == "optimal" for s in shadow_prices(plan, r)]
     ws = write_split(wb, "Shadow prices", SHADOW_COLUMNS, [s.as_row() for s in shadows],
                      fmts, notes)[0]
-    ws.column_dimensions[get_column_letter(SHADOW_COLUMNS.index("sentence") + 1)].width = 110
+    ws.column_dimensions[get_column_letter(SHADOW_COLUMNS.index("sentence") + 1)].width = 100
     explained = [{"scenario": r.name, "explanation": line}
                  for r in results for line in r.explanation]
     if explained:

@@ -228,7 +228,9 @@ def test_worked_example_policy_and_shadow_sentences(example: Path) -> None:
     assert [r[0] for r in policy] == ["stockpile minimums", "cap CRMA_65"]
     added = [r[7] for r in policy]
     assert added == sorted(added, reverse=True) and all(a > 0 for a in added)
-    sentences = [r[6] for r in rows(book["Shadow prices"])[1:]]
+    shadow = rows(book["Shadow prices"])
+    assert shadow[0][:2] == ("scenario", "sentence")
+    sentences = [r[1] for r in shadow[1:]]
     assert any(s.startswith("Raising cap CRMA_65") for s in sentences)
 
 
