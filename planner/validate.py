@@ -43,6 +43,10 @@ EXCEL_ERRORS = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL
                 "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
+#: Larger numbers are refused: HiGHS reads 1e20 and above as infinite.
+MAX_NUMBER = 1e15
+
+
 class _Bad:
     """Marker for a cell that failed to parse (its problem is already recorded)."""
 
@@ -76,6 +80,13 @@ class _Row:
 
     def raw(self, column: str) -> Any:
         return self.table.get(self.values, column)
+
+    def cell(self, column: str) -> str:
+        """The cell reference (e.g. E7) of ``column`` in this row."""
+        from openpyxl.utils import get_column_letter
+
+        j = self.table.col_index(column)
+        return f"{get_column_letter(j)}{self.row}" if j else f"row {self.row}"
 
     def problem(self, column: str, value: Any, expected: str, hint: str = "") -> None:
         self.v.problems.append(Problem(self.table.title, self.row, column, value, expected,
@@ -124,10 +135,18 @@ def _number(r: _Row, col: Column, raw: Any) -> Any:
             r.problem(col.name, raw, _expect(col))
             return BAD
         x = num
+        r.v.warnings.append(
+            f"{r.table.title}!{r.cell(col.name)} ({col.name}): the number {raw!r} is stored "
+            f"as text; it was read as {num:g}. Re-enter it as a number to be sure.")
     else:
         x = float(raw)
     if not math.isfinite(x) or x < 0:
         r.problem(col.name, raw, _expect(col))
+        return BAD
+    if x > MAX_NUMBER:
+        r.problem(col.name, raw, f"{_expect(col)} no larger than {MAX_NUMBER:g}",
+                  "The solver treats numbers this large as infinite; leave the cell blank "
+                  "for 'unlimited' where the column allows it.")
         return BAD
     if col.kind == "share" and x > 1:
         hint = (f"Did you mean {x:g}% ({x / 100:g})?" if x <= 100

@@ -67,3 +67,32 @@ def test_mutated_workbooks_load_or_fail_cleanly(tmp_path: Path, seed: int) -> No
         return
     for r in api.solve_all(plan):
         assert r.status in ("optimal", "infeasible")
+
+
+def test_absurdly_large_numbers_are_refused(tmp_path: Path) -> None:
+    d = random_workbook(1)
+    d["Settings"] = [{"setting": "stockpile_penalty", "value": 1e308}]
+    path = tmp_path / "big.xlsx"
+    write_workbook(path, d)
+    try:
+        api.load(path)
+    except InputError as err:
+        assert [str(p) for p in err.problems] == [
+            "Settings, row 2, column value (Settings!B2): value 1e+308: expected a "
+            "non-negative number no larger than 1e+15. The solver treats numbers this large "
+            "as infinite; leave the cell blank for 'unlimited' where the column allows it."]
+    else:
+        raise AssertionError("1e308 was accepted")
+
+
+def test_number_stored_as_text_is_read_with_a_warning(tmp_path: Path) -> None:
+    from tests.test_model import base
+
+    d = base()
+    d["Demand"][0]["demand"] = "100"
+    path = tmp_path / "text.xlsx"
+    write_workbook(path, d)
+    plan = api.load(path)
+    assert plan.demand[("M", 0)] == 100
+    assert ("Demand!C2 (demand): the number '100' is stored as text; it was read as 100. "
+            "Re-enter it as a number to be sure.") in plan.warnings
