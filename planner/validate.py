@@ -451,7 +451,7 @@ class Validator:
             ok &= self.ref(r, "route", r["route"], routes, "route")
             cost, lo, hi, sup = r["unit_cost"], r["min_volume"], r["max_volume"], r["supplier"]
             if lo not in (None, BAD) and hi not in (None, BAD) and lo > hi:
-                r.problem("min_volume", lo, f"at most max_volume ({hi:g})",
+                r.problem("min_volume", r.raw("min_volume"), f"at most max_volume ({hi:g})",
                           "min_volume is above max_volume.")
                 ok = False
             win = self.window(r)

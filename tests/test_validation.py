@@ -477,7 +477,7 @@ def test_min_volume_above_max_volume(tmp_path: Path) -> None:
     data = valid_data()
     data["Offers"][1].update(min_volume=500, max_volume=400)
     assert only_problem(tmp_path, data) == (
-        "Offers, row 3, column min_volume (Offers!F3): value 500.0: expected at most "
+        "Offers, row 3, column min_volume (Offers!F3): value 500: expected at most "
         "max_volume (400). min_volume is above max_volume."
     )
 
