@@ -673,19 +673,25 @@ def test_names_match_case_insensitively_ignoring_spaces(tmp_path: Path) -> None:
         s["Offers"].title = " OFFERS "
         s["Offers"]["E1"] = "  Unit_Cost "
         s["Demand"]["C1"] = "DEMAND"
+        s["Routes"]["B1"] = " MINING "  # stage columns too
 
     path = edit(write(tmp_path, valid_data()), rename)
     plan = load_plan(path)
     assert plan.offers["O_CN"].unit_cost == 50.0
     assert plan.demand[("NdPr", 1)] == 100.0
+    assert plan.routes["R_AU"].facilities == {"mining": "MINE_AU", "separation": "SEP_MY"}
 
 
 def test_extra_columns_are_ignored(tmp_path: Path) -> None:
     data = valid_data()
     data["Offers"][0]["source"] = "#N/A from a broken lookup"
     data["Offers"][1]["source"] = -1
-    plan = load_plan(write(tmp_path, data, extra={"Offers": ["source"]}))
+    data["Offers"].append({"source": "a row holding only a note is not a data row"})
+    data["Routes"][0]["notes"] = "SEP_MY"  # not a stage column: not read as a facility
+    plan = load_plan(write(tmp_path, data, extra={"Offers": ["source"], "Routes": ["notes"]}))
     assert plan.offers["O_AU"].unit_cost == 80.0
+    assert set(plan.offers) == {"O_CN", "O_AU"}
+    assert plan.routes["R_CN"].facilities == {"mining": "MINE_CN", "separation": "SEP_CN"}
 
 
 def test_empty_rows_are_skipped_and_rows_keep_excel_numbers(tmp_path: Path) -> None:
