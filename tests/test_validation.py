@@ -666,6 +666,25 @@ def test_cli_run_bad_input_writes_nothing(tmp_path: Path, kind: str) -> None:
     assert not out.parent.exists()
 
 
+def test_cli_run_bad_input_default_report_path_not_created(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = valid_data()
+    data["Demand"][0]["material"] = "Dy"
+    path = write(tmp_path, data)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["run", str(path)])
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "reports").exists()
+
+
+def test_cli_run_unknown_scenario_is_bad_input(tmp_path: Path) -> None:
+    out = tmp_path / "report.xlsx"
+    result = CliRunner().invoke(main, ["run", str(write(tmp_path, valid_data())), "-o",
+                                       str(out), "--scenario", "nope"])
+    assert result.exit_code == 2, result.output
+    assert not out.exists()
+
+
 # --- loading conventions (item 1) ---------------------------------------------
 
 def test_names_match_case_insensitively_ignoring_spaces(tmp_path: Path) -> None:
