@@ -64,6 +64,15 @@ def test_valid_workbook_loads(tmp_path: Path) -> None:
     assert plan.warnings == []
 
 
+@pytest.mark.parametrize("args", [[], ["--example"], ["--stages", "mining,refining"]])
+def test_templates_are_valid_input(tmp_path: Path, args: list[str]) -> None:
+    """Validation never refuses what the planner itself writes as a template."""
+    path = tmp_path / "template.xlsx"
+    assert CliRunner().invoke(main, ["template", str(path), *args]).exit_code == 0
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+
+
 # --- missing sheets and columns ---------------------------------------------
 
 def test_missing_required_sheet(tmp_path: Path) -> None:
