@@ -86,7 +86,9 @@ def default_window(plan: PlanData) -> tuple[int, int]:
 
 
 def parse_window(plan: PlanData, first: str | None, last: str | None) -> tuple[int, int]:
-    """A window from period labels (blank ends: the default window's); InputError if bad."""
+    """A window from period labels; InputError if bad.  Neither given: the default
+    window; only the first: that period alone; only the last: from the second period
+    (or the last, if earlier) to it."""
     ix = plan.period_index()
     problems = [Problem("Periods", None, "period", v, "a period label from the Periods sheet",
                         f"The horizon runs {plan.periods[0].label} to {plan.periods[-1].label}.")
@@ -94,8 +96,10 @@ def parse_window(plan: PlanData, first: str | None, last: str | None) -> tuple[i
     if problems:
         raise InputError(problems)
     dflt = default_window(plan)
-    lo = ix[str(first)] if first is not None else (dflt[0] if last is None else 0)
-    hi = ix[str(last)] if last is not None else (dflt[1] if first is None else lo)
+    if first is None and last is None:
+        return dflt
+    lo = ix[str(first)] if first is not None else min(dflt[0], ix[str(last)])
+    hi = ix[str(last)] if last is not None else lo
     if lo > hi:
         raise InputError([Problem("Periods", None, "to_period", last,
                                   "a period not before the window's first period",
@@ -461,7 +465,8 @@ def stress_command() -> Any:
     @click.option("-o", "--output", default=None,
                   help="Report path (default reports/<input>-resilience.xlsx).")
     @click.option("--from-period", "first", default=None,
-                  help="First period of the disruption window (default: the second period).")
+                  help="First period of the disruption window (default: the second period, "
+                  "or the last period when only --to-period is given and is earlier).")
     @click.option("--to-period", "last", default=None,
                   help="Last period of the window (default: the first period of the window).")
     @click.option("--kind", "kinds", multiple=True, type=click.Choice(list(KINDS)),

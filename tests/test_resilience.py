@@ -375,3 +375,36 @@ def test_a_country_without_risk_score_counts_with_the_highest_score(tmp_path: Pa
     assert [r["hhi_governance"] for r in rows] == pytest.approx([4.16] * 3)
     assert [r["hhi_governance"] for r in hhi_rows(plan, [api.solve_case(plan)], {})] \
         == [None] * 3
+
+
+def test_window_options(tmp_path: Path) -> None:
+    from planner.resilience import parse_window
+
+    plan = load(tmp_path, network())
+    assert parse_window(plan, None, None) == (1, 1)
+    assert parse_window(plan, "2027", "2028") == (1, 2)
+    assert parse_window(plan, "2028", None) == (2, 2)
+    assert parse_window(plan, None, "2028") == (1, 2)
+    assert parse_window(plan, None, "2026") == (0, 0)
+    with pytest.raises(InputError):
+        parse_window(plan, "2028", "2027")
+
+
+def test_rare_earth_example_ranks_the_worst_and_sizes_a_covering_stockpile() -> None:
+    # The acceptance: one command on the worked example, window 2029.
+    from planner.resilience import analyse
+
+    path = Path(__file__).parent.parent / "examples" / "rare_earths" / "rare_earths.xlsx"
+    plan = api.load(path)
+    rep = analyse(plan, (3, 3), samples=0)
+    ranking = rep.stress.ranking
+    assert ranking[0]["unmet_demand"] > 0
+    assert ranking[0]["cost_increase"] == max(r["cost_increase"] for r in ranking)
+    sz = rep.sizing
+    assert sz is not None and sz.status == "optimal"
+    assert sz.residual_unmet == pytest.approx(0, abs=1e-6)
+    assert len(sz.scenarios) >= 3
+    for s in sz.scenarios:
+        assert s["unmet_without_policy"] > 0.1
+        assert s["unmet_with_policy"] == pytest.approx(0, abs=1e-4)
+    assert sz.premium is not None and sz.premium > 0
