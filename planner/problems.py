@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from openpyxl.utils import get_column_letter
 
@@ -37,7 +38,7 @@ class Problem:
             where += f" ({self.cell})"
         text = where
         if self.value is not None and self.value != "":
-            text += f": value {self.value!r}"
+            text += f": value {_show(self.value)}"
         text += f": expected {self.expected}."
         if self.hint:
             text += f" {self.hint}"
@@ -54,6 +55,17 @@ class Problem:
             "hint": self.hint,
             "message": str(self),
         }
+
+
+def _show(value: object) -> str:
+    """A cell value as the analyst typed it: text quoted, numbers plain, dates as dates."""
+    if isinstance(value, datetime):
+        shown = (value.date().isoformat() if value.time() == datetime.min.time()
+                 else value.isoformat(sep=" "))
+        return f"{shown} (a date)"
+    if isinstance(value, date):
+        return f"{value.isoformat()} (a date)"
+    return repr(value)
 
 
 class InputError(Exception):

@@ -351,6 +351,17 @@ def test_text_that_is_not_a_plain_number(tmp_path: Path) -> None:
     )
 
 
+def test_date_in_a_number_column(tmp_path: Path) -> None:
+    def date_cell(s: dict[str, Worksheet]) -> None:
+        s["Demand"]["C2"] = datetime(2027, 3, 1)  # a date-formatted cell
+        s["Demand"]["C2"].number_format = "yyyy-mm-dd"
+
+    assert problems(edit(write(tmp_path, valid_data()), date_cell)) == [
+        "Demand, row 2, column demand (Demand!C2): value 2027-03-01 (a date): expected a "
+        "non-negative number in t."
+    ]
+
+
 def test_excel_error_value(tmp_path: Path) -> None:
     def error_cell(s: dict[str, Worksheet]) -> None:
         cell = s["Demand"]["C3"]
