@@ -35,6 +35,8 @@ OK_FILL = PatternFill("solid", fgColor="C6EFCE")
 MAX_CHART_MATERIALS = 6
 #: rows of one key-figure table shown on the dashboard before "see sheet X"
 MAX_DASHBOARD_ROWS = 40
+#: lines of each infeasible case's explanation shown on the dashboard
+MAX_EXPLANATION_LINES = 8
 #: at most this many cases in the scenario comparison charts
 MAX_CHART_CASES = 30
 #: a share within this of its cap counts as binding
@@ -211,11 +213,24 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
         ("procurement_cost", "procurement cost", money, 16),
         ("unmet_demand", "unmet demand", '#,##0.0 "t"', 13),
         ("seconds", "solve time", '0.00 "s"', 11)], figures["cases"])
-    n_cases = len(figures["cases"])
+    n_cases = min(len(figures["cases"]), MAX_DASHBOARD_ROWS)
     if n_cases:
         rng = f"A{start_cases + 2}:F{start_cases + 1 + n_cases}"
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=[f'$B{start_cases + 2}<>"optimal"'], fill=ALERT_FILL))
+    broken = [r for r in results if r.explanation]
+    if broken:
+        ws.cell(row=row, column=1, value="What breaks").font = SECTION_FONT
+        row += 1
+        for r in broken[:5]:
+            for line in r.explanation[:MAX_EXPLANATION_LINES]:
+                set_value(ws, row, 1, line)
+                row += 1
+            if len(r.explanation) > MAX_EXPLANATION_LINES:
+                ws.cell(row=row, column=1, value="More in the Infeasibility sheet.").font = \
+                    Font(italic=True, color="666666")
+                row += 1
+        row += 1
     mats = list(plan.materials)
     if len(mats) <= 7:
         # one row per case, one column per material: comparable at a glance

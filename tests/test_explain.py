@@ -151,5 +151,7 @@ def test_report_and_console_explain(tmp_path: Path) -> None:
     assert any("Facilities row 2" in r[1] for r in rows[2:])
     dash = [c for row in wb["Dashboard"].iter_rows(values_only=True) for c in row if c]
     assert "base: see the Infeasibility sheet" in dash
+    assert "What breaks" in dash
+    assert any(str(c).startswith("- offer O1 (S1) must take its min_volume") for c in dash)
     summary = list(wb["Summary"].iter_rows(values_only=True))
     assert summary[1][:2] == ("base", "infeasible")
