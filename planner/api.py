@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.cases import Index, build_case, case_names
 from planner.data import PlanData
@@ -23,6 +23,9 @@ from planner.report import RunInfo, write_report
 from planner.results import CaseResult, extract
 from planner.solve import solve, solver_options
 from planner.validate import load_plan
+
+if TYPE_CHECKING:
+    from planner.resilience import ResilienceReport
 
 __all__ = ["load", "solve_case", "solve_all", "write", "run", "default_report_path",
            "RunOutcome", "InputError", "policy_costs", "RunInfo", "PolicyCost",
@@ -140,7 +143,7 @@ def check_risks(plan: PlanData) -> None:
     read_risk_inputs(plan)
 
 
-def resilience(plan: PlanData, **kwargs: Any) -> Any:
+def resilience(plan: PlanData, **kwargs: Any) -> ResilienceReport:
     """Stress test, Monte Carlo, supply risk and stockpile sizing (``planner stress``);
     keyword arguments as :func:`planner.resilience.analyse`.  Returns a ResilienceReport."""
     from planner.resilience import analyse
@@ -148,7 +151,7 @@ def resilience(plan: PlanData, **kwargs: Any) -> Any:
     return analyse(plan, **kwargs)
 
 
-def write_resilience(plan: PlanData, report: Any, path: str | Path) -> Path:
+def write_resilience(plan: PlanData, report: ResilienceReport, path: str | Path) -> Path:
     """Write the base case's report with the Resilience sheet in front, atomically."""
     from planner.resilience import write_resilience_report
 

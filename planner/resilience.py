@@ -450,6 +450,19 @@ def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -
                  f"{_fmt(s['unmet_with_policy'])} t")
         for note in sz.notes:
             echo(f"  note: {note}")
+    if rep.supply_risk:
+        echo("Supply risk of the base plan, most concentrated material x stage "
+             "(highest HHI over the periods):")
+        worst: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in rep.supply_risk:
+            k = (r["material"], r["stage"])
+            if k not in worst or r["hhi"] > worst[k]["hhi"]:
+                worst[k] = r
+        for r in sorted(worst.values(), key=lambda r: -r["hhi"])[:top]:
+            gov = "" if r["hhi_governance"] is None else \
+                f"  governance-weighted {r['hhi_governance']:.2f}"
+            echo(f"  {r['material'] + ' x ' + r['stage']:<36} HHI {r['hhi']:.3f} in "
+                 f"{r['period']} (top {r['top_country']} {r['top_share']:.0%}){gov}")
     for note in rep.notes:
         echo(f"note: {note}")
 
@@ -493,18 +506,29 @@ def stress_command() -> Any:
         """Remove each country, facility and country x stage over a window and rank the
         damage; Monte Carlo shocks from the Risks sheet; size the stockpile that covers
         the damaging disruptions.  Exit 0 solved, 1 not solved, 2 bad input."""
+        from tqdm import tqdm
+
         from planner import api
         from planner.cli import _problems
 
+        bar = tqdm(unit="case", desc="solving", disable=not sys.stderr.isatty(),
+                   file=sys.stderr, leave=False)
+
+        def tick(stage: str, _: Outcome) -> None:
+            bar.set_description(stage)
+            bar.update(1)
         try:
             plan = api.load(path)
             window = parse_window(plan, first, last)
             click.echo(f"Resilience of {plan.settings.plan_name}:")
             rep = analyse(plan, window, kinds or KINDS, samples, seed, not no_sizing,
-                          list(size_names) or None, {"time_limit": time_limit}, workers)
+                          list(size_names) or None, {"time_limit": time_limit}, workers,
+                          tick)
         except InputError as err:
             _problems(err)
             sys.exit(2)
+        finally:
+            bar.close()
         print_report(rep, top, click.echo)
         target = Path(output) if output else default_resilience_path(path)
         try:

@@ -284,7 +284,8 @@ def _solve_one(d: Disruption) -> Outcome:
 def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
                     options: dict[str, Any] | None = None, workers: int = 1,
                     progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Solve each disruption (identical ones once) and return outcomes in the given order.
+    """Solve each disruption (identical ones once) and return outcomes in the given order;
+    ``progress`` is called once per distinct case solved, in order.
 
     ``workers`` > 1 spreads the solves over local processes; like
     :mod:`planner.sweep`, each worker receives the plan and the base plan once
@@ -295,24 +296,27 @@ def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
     for d in items:
         unique.setdefault(d.key, d)
     todo = list(unique.values())
-    solved: list[Outcome]
+    solved: list[Outcome] = []
+
+    def collect(results: Iterable[Outcome]) -> None:
+        for o in results:
+            solved.append(o)
+            if progress:
+                progress(o)
+
     if workers > 1 and len(todo) > 1:
         n = min(workers, len(todo), os.cpu_count() or workers)
         with ProcessPoolExecutor(max_workers=n, initializer=_init,
                                  initargs=(plan, base, options)) as pool:
-            solved = list(pool.map(_solve_one, todo, chunksize=max(1, len(todo) // (4 * n))))
+            collect(pool.map(_solve_one, todo, chunksize=max(1, len(todo) // (4 * n))))
     else:
         _init(plan, base, options)
-        solved = [_solve_one(d) for d in todo]
-        _worker.clear()
+        try:
+            collect(_solve_one(d) for d in todo)
+        finally:
+            _worker.clear()
     by_key = {d.key: o for d, o in zip(todo, solved, strict=True)}
-    out = []
-    for d in items:
-        o = replace(by_key[d.key], name=d.name)
-        out.append(o)
-        if progress:
-            progress(o)
-    return out
+    return [replace(by_key[d.key], name=d.name) for d in items]
 
 
 # --- the stress table --------------------------------------------------------------
