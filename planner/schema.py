@@ -18,9 +18,11 @@ from typing import Literal
 Kind = Literal["id", "label", "number", "share", "rate", "bool", "tags", "text", "choice"]
 
 #: What a reference column points at.  ``country_or_tag`` accepts a country code
-#: or a group tag; ``period`` a period label.
+#: or a group tag; ``period`` a period label; ``company`` suggests the operators named
+#: in Facilities (any other name may be typed: suppliers need not operate a facility).
 Ref = Literal[
-    "material", "country", "country_or_tag", "stage", "facility", "route", "period"
+    "material", "country", "country_or_tag", "stage", "facility", "route", "period",
+    "company",
 ]
 
 
@@ -211,7 +213,7 @@ OFFERS = Sheet(
     (
         Column("offer", "id", "Offer id.", required=True, cell_required=True, width=16),
         Column("supplier", "id", "Selling company.", required=True, cell_required=True,
-               width=18),
+               ref="company", width=18),
         Column("material", "id", "Material id.", required=True, cell_required=True,
                ref="material", width=18),
         Column("route", "id", "Route id.", required=True, cell_required=True, ref="route",
@@ -249,7 +251,8 @@ RULES = Sheet(
                choices=RULE_KINDS, width=10),
         Column("country", "id", "Country code or group tag matched on route facilities.",
                ref="country_or_tag", width=12),
-        Column("company", "id", "Supplier or facility operator matched.", width=18),
+        Column("company", "id", "Supplier or facility operator matched.", ref="company",
+               width=18),
         Column("stage", "id", "Stage at which country/company is matched (blank: any).",
                ref="stage", width=14),
         Column("material", "id", "Material (blank: all).", ref="material", width=18),

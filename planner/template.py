@@ -37,11 +37,16 @@ REQUIRED_TAB = "1F4E78"
 OPTIONAL_TAB = "8EA9DB"
 #: width (characters) of the Instructions text column
 TEXT_WIDTH = 110
-#: references that get a drop-down list, and the sheet whose key column feeds it
-LIST_SOURCES: dict[str, str] = {
-    s.key: s.name for s in SHEETS if s.key and s.key in ("material", "period", "country",
-                                                        "stage", "facility", "route")
+#: reference -> (sheet, column) whose cells feed its drop-down list: the id column of the
+#: sheet the reference points at; companies are suggested from the Facilities operators
+LIST_SOURCES: dict[str, tuple[str, str]] = {
+    s.key: (s.name, s.key) for s in SHEETS if s.key in ("material", "period", "country",
+                                                       "stage", "facility", "route")
 }
+LIST_SOURCES["company"] = ("Facilities", "company")
+#: references where a value outside the list is fine: a group tag where a country is
+#: asked for, a supplier that operates no facility
+OPEN_REFS = ("country_or_tag", "company")
 
 
 class TemplateError(ValueError):
@@ -250,6 +255,8 @@ def _input_message(col: Column) -> str:
         bits.append("Required.")
     if col.ref == "country_or_tag":
         bits.append("Pick a country or type a group tag.")
+    if col.ref == "company":
+        bits.append("Pick an operator from Facilities or type a name.")
     return " ".join(bits)[:255]
 
 
@@ -264,14 +271,14 @@ def _validation(col: Column) -> DataValidation | None:
     if col.kind == "bool":
         return DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True,
                               showErrorMessage=True, error="Pick TRUE or FALSE.", **prompt)
-    if col.ref:
-        ref = "country" if col.ref == "country_or_tag" else col.ref
-        # A tag may be typed where a country is asked for: no error alert there.
+    ref = "country" if col.ref == "country_or_tag" else col.ref
+    if ref in LIST_SOURCES:
+        # Open references accept values outside the list: no error alert there.
         return DataValidation(type="list", formula1=list_name(ref), allow_blank=True,
-                              showErrorMessage=col.ref != "country_or_tag",
+                              showErrorMessage=col.ref not in OPEN_REFS,
                               errorStyle="warning", errorTitle=col.name[:32],
                               error=f"Not a known {ref} id: pick one from the list, or add it "
-                              f"to the {LIST_SOURCES[ref]} sheet first.", **prompt)
+                              f"to the {LIST_SOURCES[ref][0]} sheet first.", **prompt)
     if col.kind in ("number", "rate"):
         return DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
                               allow_blank=True, showErrorMessage=True, errorTitle=col.name[:32],
@@ -337,14 +344,19 @@ def write_sheet(ws: Worksheet, sheet: Sheet, stages: Sequence[str],
 
 
 def _add_list_names(wb: Workbook) -> None:
-    """Dynamic named ranges over each id column: the drop-downs grow with the rows added."""
-    for ref, sheet_name in LIST_SOURCES.items():
+    """Dynamic named ranges over the source columns: the drop-downs grow with the rows added.
+
+    The list runs from row 2 for as many rows as the sheet's id column has filled in.
+    """
+    for ref, (sheet_name, column) in LIST_SOURCES.items():
         sheet = next(s for s in SHEETS if s.name == sheet_name)
         assert sheet.key is not None
-        letter = get_column_letter([c.name for c in sheet.columns].index(sheet.key) + 1)
+        names = [c.name for c in sheet.columns]
+        letter = get_column_letter(names.index(column) + 1)
+        key = get_column_letter(names.index(sheet.key) + 1)
         q = quote_sheetname(sheet_name)
         formula = (f"OFFSET({q}!${letter}$2,0,0,"
-                   f"MAX(1,COUNTA({q}!${letter}:${letter})-1),1)")
+                   f"MAX(1,COUNTA({q}!${key}:${key})-1),1)")
         wb.defined_names[list_name(ref)] = DefinedName(list_name(ref), attr_text=formula)
 
 

@@ -175,11 +175,14 @@ def _lists_workbook(path: Path) -> Path:
     formulas reading the drop-down named ranges."""
     data: Data = {"Stages": [{"stage": "mining"}],
                   "Materials": [{"material": m} for m in ("NdPr", "Dy", "Tb")],
-                  "Periods": [{"period": 2027}, {"period": 2028}]}
+                  "Periods": [{"period": 2027}, {"period": 2028}],
+                  "Facilities": [{"facility": "F1", "company": "Lynas"},
+                                 {"facility": "F2"}, {"facility": "F3", "company": "MP"}]}
     wb = build_workbook(data)
     ws = wb.create_sheet("Check")
     ws["A1"], ws["A2"] = "=ROWS(list_material)", "=INDEX(list_material,3)"
     ws["A3"], ws["A4"] = "=ROWS(list_period)", "=ROWS(list_route)"
+    ws["A5"] = '=INDEX(list_company,2)&"|"&ROWS(list_company)'
     wb.save(path)
     return path
 
@@ -189,10 +192,11 @@ def test_drop_down_lists_follow_the_rows_typed(
         saved_by_calc: dict[str, tuple[Path, Path]]) -> None:
     _, saved = saved_by_calc["lists"]
     ws = openpyxl.load_workbook(saved, data_only=True)["Check"]
-    got: list[Any] = [ws[c].value for c in ("A1", "A2", "A3", "A4")]
+    got: list[Any] = [ws[c].value for c in ("A1", "A2", "A3", "A4", "A5")]
     # 3 materials, the third is Tb; 2 periods; an empty Routes sheet still gives a
-    # (one blank cell) list rather than an error.
-    assert got == [3, "Tb", 2, 1]
+    # (one blank cell) list rather than an error; the company list spans all three
+    # facilities even though F2 names no operator.
+    assert got == [3, "Tb", 2, 1, "|3"]
 
 
 @needs_soffice

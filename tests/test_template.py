@@ -126,6 +126,7 @@ def test_drop_downs_for_every_reference(blank: openpyxl.Workbook) -> None:
         ("Offers", "D7"): "list_route", ("Tariffs", "A2"): "list_country",
         ("Rules", "C4"): "list_country", ("Rules", "E4"): "list_stage",
         ("Caps", "C4"): "list_stage", ("Scenarios", "D4"): "list_material",
+        ("Offers", "B7"): "list_company", ("Rules", "D4"): "list_company",
         ("Rules", "B4"): '"ban,quota"', ("Rules", "J4"): '"TRUE,FALSE"',
         ("Scenarios", "B4"): '"rule_on,rule_off,cap_on,cap_off,capacity,cost,demand"',
         ("Settings", "A2"): '"plan_name,currency,shortage_penalty,stockpile_penalty,'
@@ -139,6 +140,8 @@ def test_drop_downs_for_every_reference(blank: openpyxl.Workbook) -> None:
     assert not tariff.showErrorMessage
     (mat,) = [d for d in validations(blank["Offers"], "C7") if d.type == "list"]
     assert mat.showErrorMessage
+    (supplier,) = [d for d in validations(blank["Offers"], "B7") if d.type == "list"]
+    assert not supplier.showErrorMessage  # a supplier need not operate a facility
 
 
 def test_drop_down_sources_are_dynamic_ranges_over_the_id_columns(
@@ -147,9 +150,15 @@ def test_drop_down_sources_are_dynamic_ranges_over_the_id_columns(
     assert names["list_material"] == (
         "OFFSET('Materials'!$A$2,0,0,MAX(1,COUNTA('Materials'!$A:$A)-1),1)")
     assert set(names) == {f"list_{ref}" for ref in LIST_SOURCES}
-    for ref, sheet in LIST_SOURCES.items():
-        assert names[f"list_{ref}"].startswith(f"OFFSET('{sheet}'!$A$2,")
-        assert headers(blank[sheet])[0] == ref
+    for ref, (sheet, column) in LIST_SOURCES.items():
+        letter = openpyxl.utils.get_column_letter(headers(blank[sheet]).index(column) + 1)
+        # the list starts below the header of its column; its length counts the ids (A)
+        assert names[f"list_{ref}"] == (
+            f"OFFSET('{sheet}'!${letter}$2,0,0,MAX(1,COUNTA('{sheet}'!$A:$A)-1),1)")
+        assert headers(blank[sheet])[0] == (ref if ref != "company" else "facility")
+    # Suppliers and rule companies are suggested from the Facilities operators (column C).
+    assert names["list_company"] == (
+        "OFFSET('Facilities'!$C$2,0,0,MAX(1,COUNTA('Facilities'!$A:$A)-1),1)")
 
 
 def test_validations_cover_whole_columns_and_check_numbers(blank: openpyxl.Workbook) -> None:
@@ -191,7 +200,7 @@ def test_fill_order_only_refers_back() -> None:
         refs = {c.ref for c in sheet.columns if c.ref} | (
             {"facility"} if sheet.stage_columns else set())
         for ref in refs:
-            source = LIST_SOURCES["country" if ref == "country_or_tag" else ref]
+            source, _ = LIST_SOURCES["country" if ref == "country_or_tag" else ref]
             assert order.index(source) < i, (sheet.name, ref)
 
 
