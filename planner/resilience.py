@@ -34,6 +34,7 @@ from planner.sizing import (
     from_disruption,
     from_sheet,
     size_stockpile,
+    without_minimums,
 )
 from planner.stress import (
     KINDS,
@@ -63,6 +64,8 @@ class ResilienceReport:
     stress: StressResult
     risks: list[Risk] = field(default_factory=list)
     montecarlo: MonteCarloResult | None = None
+    #: the same samples, from the plan holding the sized stockpile policy
+    montecarlo_policy: MonteCarloResult | None = None
     sizing: SizingResult | None = None
     sizing_scenarios: list[str] = field(default_factory=list)
     supply_risk: list[dict[str, Any]] = field(default_factory=list)
@@ -169,6 +172,11 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
         else:
             rep.notes.append("Stockpile sizing skipped: no disruption in the window leaves "
                              "demand unmet (name scenarios with --size-scenario).")
+    sz = rep.sizing
+    if rep.montecarlo is not None and sz is not None and sz.protected is not None:
+        rep.montecarlo_policy = monte_carlo(without_minimums(plan), inputs.risks, n, seed,
+                                            options, workers, sz.protected,
+                                            tell("monte carlo, policy"))
     from planner.api import solve_case
 
     rep.base_result = solve_case(plan, "base", ix, options)
@@ -188,6 +196,7 @@ SHEET_FORMATS = {
     "probability_positive": "0.0%", "days_of_cover": "0.0", "stock": T,
     "recourse_cost": MONEY, "unmet_in_model": T, "unmet_with_policy": T,
     "unmet_without_policy": T, "entry_stock": T, "value": "#,##0.##", "flow": T,
+    "total_cost_with_policy": MONEY, "unmet_demand_with_policy": T,
     "top_share": "0.0%", "hhi": "0.000", "hhi_governance": "0.00",
     **{f"p{q}": "#,##0.##" for q in (5, 50, 90, 95, 99)},
 }
@@ -326,8 +335,19 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
                  "samples", ws, (1, hfirst, hlast), [(2, hfirst, hlast)], f"D{row}",
                  horizontal=False)
         row = max(hlast, row + 19) + 2
+        samples = [dict(s) for s in mc.samples]
+        columns = list(SAMPLE_COLUMNS)
+        mp = rep.montecarlo_policy
+        if mp is not None:
+            section("Monte Carlo, the same samples from the plan holding the sized stockpile "
+                    "policy (cost increase over that plan)")
+            row = _table(ws, row, DIST_COLUMNS, mp.distribution) + 2
+            columns += ["total_cost_with_policy", "unmet_demand_with_policy"]
+            for s, p in zip(samples, mp.samples, strict=True):
+                s["total_cost_with_policy"] = p["total_cost"]
+                s["unmet_demand_with_policy"] = p["unmet_demand"]
         sws = wb.create_sheet("Monte Carlo samples")
-        _table(sws, 1, SAMPLE_COLUMNS, mc.samples)
+        _table(sws, 1, columns, samples)
         sws.freeze_panes = "A2"
 
     sz = rep.sizing
@@ -432,6 +452,13 @@ def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -
             echo(f"  {what:<32} mean {_fmt(d['mean']):>16}  p50 {_fmt(d['p50']):>16}  "
                  f"p95 {_fmt(d['p95']):>16}  max {_fmt(d['max']):>16}  "
                  f"P(>0) {d['probability_positive']:.1%}")
+    mp = rep.montecarlo_policy
+    if mp is not None:
+        for d in mp.distribution:
+            if d["metric"] == "unmet_demand" and d["material"] == "all" and "mean" in d:
+                echo(f"  with the sized stockpile policy, unmet demand: mean "
+                     f"{_fmt(d['mean'])}  p95 {_fmt(d['p95'])}  max {_fmt(d['max'])}  "
+                     f"P(>0) {d['probability_positive']:.1%}")
     sz = rep.sizing
     if sz is not None:
         echo(f"Stockpile sizing over {len(rep.sizing_scenarios)} scenarios: {sz.status}")

@@ -104,6 +104,8 @@ class SizingResult:
     residual_unmet: float = 0.0
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the protected plan (base case holding the policy), a starting point for shocks
+    protected: Baseline | None = field(default=None, repr=False)
 
     @property
     def premium(self) -> float | None:
@@ -275,6 +277,7 @@ def _check(plan: PlanData, ix: Index, base_case: Case, b0: Any,
     protected = Baseline(base_case, "optimal", out.protected_cost, _values(b0, "x"),
                          _values(b0, "s"), _values(b0, "u"), {},
                          replacement=unprotected.replacement)
+    out.protected = protected
     labels = [p.label for p in plan.periods]
     for s, b, cost in zip(scen, blocks, recourse, strict=True):
         start = s.periods[0]
