@@ -171,9 +171,11 @@ def _write_block(ws: Worksheet, top: int, title: str, columns: Sequence[Column],
     from planner.report import set_value
 
     put = put or set_value
-    ws.cell(row=top, column=1, value=title).font = SECTION_FONT
+    put(ws, top, 1, title)
+    ws.cell(row=top, column=1).font = SECTION_FONT
     for j, (_, head, _, _) in enumerate(columns, start=1):
-        c = ws.cell(row=top + 1, column=j, value=head)
+        put(ws, top + 1, j, head)
+        c = ws.cell(row=top + 1, column=j)
         c.font, c.fill = HEAD_FONT, HEAD_FILL
         c.alignment = Alignment(vertical="center")
     shown = rows[:MAX_DASHBOARD_ROWS]
@@ -337,7 +339,8 @@ class _Data:
         from planner.report import set_value
 
         ws = self.ws
-        ws.cell(row=self.row, column=1, value=title).font = Font(bold=True)
+        set_value(ws, self.row, 1, title)
+        ws.cell(row=self.row, column=1).font = Font(bold=True)
         h = self.row + 1
         for j, name in enumerate(head, start=1):
             set_value(ws, h, j, name)

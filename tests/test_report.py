@@ -108,22 +108,25 @@ def test_input_text_never_becomes_a_formula(tmp_path: Path) -> None:
     data = valid()
     data["Offers"][0]["supplier"] = '=HYPERLINK("http://x","y")'
     data["Offers"][1]["supplier"] = "@SUM(1)"
-    data["Materials"][0]["material"] = "-NdPr"
+    data["Materials"][0]["material"] = "=NdPr"
     for sheet in ("Demand", "Stockpile", "Offers", "Tariffs", "Caps"):
         for r in data[sheet]:
-            r["material"] = "-NdPr"
+            r["material"] = "=NdPr"
     data["Rules"][0]["basis"] = "+1+2"
     _, out = run(tmp_path, data)
     book = load_workbook(out)
     plan = rows(book["Plan"])
-    assert plan[1][2] == '=HYPERLINK("http://x","y")' and plan[1][3] == "-NdPr"
+    assert plan[1][2] == '=HYPERLINK("http://x","y")' and plan[1][3] == "=NdPr"
     assert plan[3][2] == "@SUM(1)"
     excluded = rows(book["Excluded offers"])
     assert excluded[1][7] == "+1+2"
+    dash = [c for r in rows(book["Dashboard"]) for c in r if c is not None]
+    assert "=NdPr" in dash                        # the cost-per-t column header
     with zipfile.ZipFile(out) as z:
-        for name in z.namelist():
-            if name.startswith("xl/worksheets/sheet"):
-                assert "<f>" not in z.read(name).decode(), name
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == len(book.sheetnames)
+        for name in sheets:
+            assert "<f>" not in z.read(name).decode(), name
 
 
 def test_excluded_offers_and_run_sheet(tmp_path: Path) -> None:
