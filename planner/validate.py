@@ -202,6 +202,10 @@ def _suggest(value: str, known: list[str] | set[str] | dict[str, Any], what: str
     names = sorted(known) if isinstance(known, set) else list(known)
     if value.strip() in names and value.strip() != value:
         return f"Remove the surrounding spaces: {value.strip()!r}."
+    spaced = [n for n in names if isinstance(n, str) and n.strip() == value.strip()]
+    if spaced:
+        return (f"The {what} is written {spaced[0]!r}, with surrounding spaces, where it is "
+                "defined: remove them there.")
     folded = [n for n in names if n.casefold() == value.strip().casefold()]
     if folded:
         return f"Ids are case-sensitive: did you mean {folded[0]!r}?"

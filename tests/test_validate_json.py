@@ -99,3 +99,14 @@ def test_stdout_is_only_json_from_the_real_command(tmp_path: Path) -> None:
     assert proc.returncode == 2
     doc = json.loads(proc.stdout)  # the whole of stdout parses
     assert [p["cell"] for p in doc["problems"]] == ["Offers!E3"]
+
+
+def test_trailing_space_where_the_id_is_defined(tmp_path: Path) -> None:
+    data = valid_data()
+    data["Routes"][0]["route"] = "R_CN "  # Routes!A2 defines the id with a space
+    code, doc = validate_json(write(tmp_path, data))
+    assert code == 2
+    (p,) = doc["problems"]  # the one reference to it: Offers!D2
+    assert (p["cell"], p["value"], p["hint"]) == (
+        "Offers!D2", "R_CN", "The route is written 'R_CN ', with surrounding spaces, where "
+        "it is defined: remove them there.")
