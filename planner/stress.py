@@ -207,7 +207,10 @@ def fix_before(m: Any, base: Baseline, start: int) -> None:
     for var, vals in ((m.x, base.x), (m.s, base.s), (m.u, base.u), (m.v, base.v)):
         for k in var:
             if k[-1] < start:
-                var[k].fix(vals.get(k, 0.0))
+                lb, ub = var[k].bounds
+                value = vals.get(k, 0.0)  # within bounds despite solver tolerances
+                value = max(value, lb) if lb is not None else value
+                var[k].fix(min(value, ub) if ub is not None else value)
 
 
 #: tie-break per t and period against drawing stock that is not needed
@@ -348,6 +351,7 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
            base: Baseline | None = None) -> StressResult:
     """Remove each country, facility and country x stage over ``window``; rank the damage.
 
+    ``unmet_demand`` is the unmet demand the disruption adds to the base plan's.
     Ranked by cost increase (shortage penalties make unmet demand dominate), then
     unmet demand, then name.  A case that does not solve is ranked last.  Disruptions
     that take out the same facilities (a country with one facility, say) are one
@@ -363,6 +367,8 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
     demand_in = {mat: sum(q for (m, t), q in base.case.demand.items()
                           if m == mat and window[0] <= t <= window[1])
                  for mat in plan.materials}
+    base_unmet = {mat: sum(q for (m, _), q in base.u.items() if m == mat)
+                  for mat in plan.materials}
     rows: list[dict[str, Any]] = []
     detail: list[dict[str, Any]] = []
     for d, o in zip(items, outcomes, strict=True):
@@ -372,12 +378,13 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
             "window": wlabel, "status": o.status, "total_cost": o.total_cost,
             "cost_increase": (o.total_cost - base.total_cost) if o.total_cost is not None
             else None,
-            "unmet_demand": sum(o.unmet.values()) if solved else None,
+            "unmet_demand": sum(max(0.0, o.unmet.get(mat, 0.0) - base_unmet[mat])
+                                for mat in plan.materials) if solved else None,
             "stock_drawn": sum(o.drawdown.values()) if solved else None,
         })
         if solved:
             for mat in plan.materials:
-                unmet = o.unmet.get(mat, 0.0)
+                unmet = max(0.0, o.unmet.get(mat, 0.0) - base_unmet[mat])
                 detail.append({
                     "disruption": d.name, "material": mat,
                     "cost_increase": o.material_cost.get(mat, 0.0)

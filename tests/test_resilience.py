@@ -433,3 +433,16 @@ def test_monte_carlo_from_the_sized_policy_covers_the_shocks_it_was_sized_for(
         assert mp.samples[i]["unmet_demand"] == pytest.approx(0, abs=1e-6)
     for a, b in zip(mc.samples, mp.samples, strict=True):
         assert b["unmet_demand"] <= a["unmet_demand"] + 1e-6
+
+
+def test_stress_counts_only_the_unmet_demand_a_disruption_adds(tmp_path: Path) -> None:
+    # Demand 1,200 t in 2026 exceeds FA (1,000) + FB (182.5): the base plan already
+    # leaves 17.5 t unmet.  FA out in 2027 (no stockpile) adds 365 - 182.5 = 182.5 t;
+    # losing FB in 2027 adds nothing.
+    d = network()
+    d["Demand"][0]["demand"] = 1200
+    plan = load(tmp_path, d)
+    r = stress(plan, (1, 1), kinds=["facility"])
+    assert sum(r.base.u.values()) == pytest.approx(17.5)
+    unmet = {row["disruption"]: row["unmet_demand"] for row in r.ranking}
+    assert unmet == pytest.approx({"facility FA": 182.5, "facility FB": 0.0})
