@@ -34,6 +34,8 @@ from planner.schema import SHEETS
 from planner.template import build_workbook, write_template
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+SMALL_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "small" / \
+    "small_example.xlsx"
 needs_soffice = pytest.mark.skipif(
     SOFFICE is None, reason="LibreOffice is not installed (soffice not on PATH); "
     "install it with: apt-get install -y libreoffice-calc-nogui")
@@ -136,6 +138,8 @@ def saved_by_calc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[P
     src = tmp_path_factory.mktemp("orig")
     originals = {
         "example": write_template(src / "example.xlsx", example=True),
+        "blank": write_template(src / "blank.xlsx"),
+        "small": Path(shutil.copy(SMALL_EXAMPLE, src / "small.xlsx")),
         "valid": write(src, valid_data(), "valid.xlsx", extra={"Offers": ["source"]}),
         "formulas": formula_workbook(src),
         "lists": _lists_workbook(src / "lists.xlsx"),
@@ -145,13 +149,22 @@ def saved_by_calc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[P
 
 
 @needs_soffice
-@pytest.mark.parametrize("name", ["example", "valid"])
+@pytest.mark.parametrize("name", ["example", "valid", "small"])
 def test_saved_by_libreoffice_loads_to_the_same_data(
         saved_by_calc: dict[str, tuple[Path, Path]], name: str) -> None:
     original, saved = saved_by_calc[name]
     a, b = api.load(original), api.load(saved)
     assert same_data(a, b)
-    assert a.offers and a.periods  # not trivially equal
+    assert a.offers and a.periods and a.scenarios  # not trivially equal
+
+
+@needs_soffice
+def test_blank_template_saved_by_libreoffice_stays_blank(
+        saved_by_calc: dict[str, tuple[Path, Path]]) -> None:
+    original, saved = saved_by_calc["blank"]
+    a, b = api.load(original), api.load(saved)
+    assert same_data(a, b)
+    assert b.stages == ["mining", "separation", "metal", "magnet"] and not b.offers
 
 
 @needs_soffice
