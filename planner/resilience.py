@@ -34,7 +34,6 @@ from planner.sizing import (
     from_disruption,
     from_sheet,
     size_stockpile,
-    without_minimums,
 )
 from planner.stress import (
     KINDS,
@@ -173,10 +172,10 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
             rep.notes.append("Stockpile sizing skipped: no disruption in the window leaves "
                              "demand unmet (name scenarios with --size-scenario).")
     sz = rep.sizing
-    if rep.montecarlo is not None and sz is not None and sz.protected is not None:
-        rep.montecarlo_policy = monte_carlo(without_minimums(plan), inputs.risks, n, seed,
-                                            options, workers, sz.protected,
-                                            tell("monte carlo, policy"))
+    if rep.montecarlo is not None and sz is not None and sz.protected is not None \
+            and sz.policy_plan is not None:
+        rep.montecarlo_policy = monte_carlo(sz.policy_plan, inputs.risks, n, seed, options,
+                                            workers, sz.protected, tell("monte carlo, policy"))
     from planner.api import solve_case
 
     rep.base_result = solve_case(plan, "base", ix, options)

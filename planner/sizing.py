@@ -35,7 +35,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from planner.cases import Case, Index, build_case
-from planner.data import PlanData
+from planner.data import PlanData, StockpileRow
 from planner.model import (
     Groups,
     add_balance,
@@ -104,7 +104,8 @@ class SizingResult:
     residual_unmet: float = 0.0
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    #: the protected plan (base case holding the policy), a starting point for shocks
+    #: the plan with the policy typed into its Stockpile sheet, and its solved base case
+    policy_plan: PlanData | None = field(default=None, repr=False)
     protected: Baseline | None = field(default=None, repr=False)
 
     @property
@@ -162,11 +163,6 @@ def _recourse_only(b: Any, g: Groups, plan: PlanData, start: int) -> Any:
         shortage_penalty(plan, mat) * b.u[mat, t] for mat, t in b.u if t >= start
     ) + pyo.quicksum(plan.materials[mat].holding_cost * y[t] * b.s[mat, t]
                      for mat, t in b.s if t >= start)
-
-
-def _values(b: Any, var: str) -> dict[Any, float]:
-    comp = getattr(b, var)
-    return {k: float(pyo.value(comp[k], exception=False) or 0.0) for k in comp}
 
 
 def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
@@ -256,7 +252,7 @@ def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
     out.tonnes = {m: [out.days[m] * _cover(plan, base_case, m, t) if t >= first else 0.0
                       for t in range(n)] for m in mats}
     out.protected_cost = float(pyo.value(base_cost))
-    _check(plan, ix, base_case, b0, scen, blocks, recourse, out, options)
+    _check(plan, ix, base_case, first, scen, blocks, recourse, out, options)
     return out
 
 
@@ -266,22 +262,42 @@ def without_minimums(plan: PlanData) -> PlanData:
                                     for r in plan.stockpile if r.max_tonnes is not None])
 
 
-def _check(plan: PlanData, ix: Index, base_case: Case, b0: Any,
+def with_policy(plan: PlanData, days: dict[str, float], first: int) -> PlanData:
+    """The plan with the policy typed into its Stockpile sheet: ``min_days`` = the days
+    of cover from period ``first`` on, the sheet's ``max_tonnes`` kept (one row per
+    material and period, so windows never overlap)."""
+    rows = []
+    for mat in plan.materials:
+        for t in range(len(plan.periods)):
+            given = [r for r in plan.stockpile if r.material == mat
+                     and r.window[0] <= t <= r.window[1]]
+            cap = given[0].max_tonnes if given else None
+            need = days.get(mat, 0.0) if t >= first else 0.0
+            if need > 0 or cap is not None:
+                rows.append(StockpileRow(mat, (t, t), need, 0.0, cap))
+    return replace(plan, stockpile=rows)
+
+
+def _check(plan: PlanData, ix: Index, base_case: Case, first: int,
            scen: Sequence[SizingScenario], blocks: list[Any], recourse: list[Any],
            out: SizingResult, options: dict[str, Any] | None) -> None:
-    """Re-solve every scenario as a stress case from the protected and unprotected plans."""
+    """Re-solve every scenario as a stress case (planner.stress) from the plan with the
+    policy typed into the Stockpile sheet, and from the plan without strategic stock."""
     bare = without_minimums(plan)
     unprotected = solve_baseline(bare, ix, base_case, options)
     current = solve_baseline(plan, ix, base_case, options)
     out.unprotected_cost, out.current_cost = unprotected.total_cost, current.total_cost
-    protected = Baseline(base_case, "optimal", out.protected_cost, _values(b0, "x"),
-                         _values(b0, "s"), _values(b0, "u"), {},
-                         replacement=unprotected.replacement)
+    out.policy_plan = with_policy(plan, out.days, first)
+    protected = solve_baseline(out.policy_plan, ix, base_case, options)
+    if protected.total_cost is None:
+        out.notes.append(f"The plan with the policy in its Stockpile sheet is "
+                         f"{protected.status}; the scenarios were not re-solved.")
+        return
     out.protected = protected
     labels = [p.label for p in plan.periods]
     for s, b, cost in zip(scen, blocks, recourse, strict=True):
         start = s.periods[0]
-        with_policy = solve_disrupted(bare, ix, protected, s.case, s.periods, options)
+        with_pol = solve_disrupted(out.policy_plan, ix, protected, s.case, s.periods, options)
         without = (solve_disrupted(bare, ix, unprotected, s.case, s.periods, options)
                    if unprotected.total_cost is not None else None)
         out.scenarios.append({
@@ -290,8 +306,8 @@ def _check(plan: PlanData, ix: Index, base_case: Case, b0: Any,
             if start > 0 else sum(m.initial_stock for m in plan.materials.values()),
             "unmet_in_model": sum(float(pyo.value(b.u[k])) for k in b.u if k[-1] >= start),
             "recourse_cost": float(pyo.value(cost)),
-            "unmet_with_policy": sum(with_policy.unmet.values())
-            if with_policy.total_cost is not None else None,
+            "unmet_with_policy": sum(with_pol.unmet.values())
+            if with_pol.total_cost is not None else None,
             "unmet_without_policy": sum(without.unmet.values())
             if without is not None and without.total_cost is not None else None,
         })

@@ -133,6 +133,11 @@ def test_sizing_finds_the_days_of_cover_that_bridge_an_outage(tmp_path: Path) ->
     assert r.protected_cost == pytest.approx(13_870)
     assert r.unprotected_cost == pytest.approx(10_950)
     assert r.premium == pytest.approx(2_920)
+    # typed into the Stockpile sheet as min_days, the policy gives the same plan and cost
+    assert r.policy_plan is not None and r.protected is not None
+    assert {(row.window, row.min_days) for row in r.policy_plan.stockpile} == {
+        ((0, 0), 182.5), ((1, 1), 182.5), ((2, 2), 182.5)}
+    assert r.protected.total_cost == pytest.approx(13_870)
     assert r.residual_unmet == pytest.approx(0)
     (s,) = r.scenarios
     assert s["first_period"] == "2027"
