@@ -21,9 +21,10 @@ base-case cost (the cost of holding the policy in normal times); (2) the least
 days of cover at that cost (a tie-break when stock is free); (3) with the
 policy fixed, the least recourse cost of each scenario, for the report.
 The policy is then checked independently: each scenario is re-solved by
-:mod:`planner.stress` from the protected plan and from the unprotected plan
-(no strategic stock: Stockpile minimums dropped, maximums kept), so the report
-shows what the policy buys.
+:mod:`planner.stress` from the plan with the policy typed into its Stockpile
+sheet (:func:`with_policy`) and from the unprotected plan (no strategic stock:
+Stockpile minimums dropped, maximums kept), so the report shows what the
+policy buys.
 """
 
 from __future__ import annotations
