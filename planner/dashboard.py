@@ -14,6 +14,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -314,10 +316,10 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
 
 # --- charts --------------------------------------------------------------------
 
-CHART_W, CHART_H = 17.0, 8.0  # cm
+CHART_W, CHART_H = 13.0, 7.0  # cm
 CHART_COL = 10  # charts start in column J
-CHART_STEP = 9  # columns from one chart's left edge to the next
-ROWS_PER_CHART = 17
+CHART_STEP = 7  # columns from one chart's left edge to the next
+ROWS_PER_CHART = 15
 
 
 def _chart_case(results: Sequence[CaseResult]) -> CaseResult | None:
@@ -354,6 +356,12 @@ class _Data:
         return h, h + 1, last
 
 
+def _small_text(size: int) -> RichText:
+    """Axis label text of ``size`` hundredths of a point."""
+    props = CharacterProperties(sz=size)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
+
+
 def _style(chart: Any, title: str, y_title: str, x_title: str = "",
            y_format: str = "#,##0") -> None:
     chart.title = title
@@ -377,18 +385,20 @@ def add_charts(wb: Workbook, ws: Worksheet, plan: PlanData,
     data.ws.column_dimensions["A"].width = 24
     labels = [p.label for p in plan.periods]
     cur = plan.settings.currency
-    charts: list[Any] = _scenario_charts(results, data, cur)
+    # one row of charts for the case comparison, then one row per material
+    grid: list[list[Any]] = [_scenario_charts(results, data, cur)]
     if base is not None:
         mats = list(plan.materials)[:MAX_CHART_MATERIALS]
         last_country = {o.id: plan.facilities[plan.routes[o.route].last_facility].country
                         for o in plan.offers.values()}
         for mat in mats:
-            charts.extend(_material_charts(plan, base, mat, labels, last_country, data))
-    for k, chart in enumerate(charts):
-        col = CHART_COL + (k % 2) * CHART_STEP
-        row = 2 + (k // 2) * ROWS_PER_CHART
-        ws.add_chart(chart, f"{get_column_letter(col)}{row}")
-    return len(charts)
+            grid.append(_material_charts(plan, base, mat, labels, last_country, data))
+    grid = [line for line in grid if line]
+    for i, line in enumerate(grid):
+        for j, chart in enumerate(line):
+            col = CHART_COL + j * CHART_STEP
+            ws.add_chart(chart, f"{get_column_letter(col)}{2 + i * ROWS_PER_CHART}")
+    return sum(len(line) for line in grid)
 
 
 def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[str],
@@ -457,6 +467,11 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
         _style(bc, f"{mat}: country exposure per stage, {case}", "share of volume",
                y_format="0%")
         bc.y_axis.scaling.max = 1
+        # every country labelled, even when bars are thin: small labels, legend aside
+        bc.x_axis.tickLblSkip = 1
+        bc.x_axis.txPr = _small_text(800)
+        bc.legend.position = "r"
+        bc.gapWidth = 40
         out.append(bc)
     return out
 
