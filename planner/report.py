@@ -38,6 +38,7 @@ from planner.cases import Case, Index, build_case, in_window
 from planner.data import PlanData
 from planner.results import TABLE_COLUMNS, CaseResult
 from planner.risk_metrics import add_supply_risk_sheet
+from planner.solve import solver_options
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -206,8 +207,8 @@ def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> li
         {"item": "highspy version", "value": _version("highspy")},
         {"item": "Python version", "value": platform.python_version()},
         {"item": "solver options", "value": json.dumps(
-            {k: v for k, v in info.options.items() if v is not None}, sort_keys=True)
-         or "{}"},
+            solver_options(plan.settings, info.options), sort_keys=True),
+         "note": "Settings, then command-line overrides"},
     ]
     rows.extend({"item": f"solve time: {r.name}", "value": round(r.seconds, 3),
                  "unit": "s", "note": r.status} for r in results)

@@ -145,6 +145,18 @@ def test_excluded_offers_and_run_sheet(tmp_path: Path) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", run_rows["HiGHS version"])
 
 
+def test_run_sheet_records_settings_and_overrides(tmp_path: Path) -> None:
+    data = valid()
+    data["Settings"].append({"setting": "time_limit", "value": 30})
+    src = wbdata.write(tmp_path, data)
+    out = api.run(src, tmp_path / "r.xlsx", options={"threads": 1}, with_policy=False).report
+    book = load_workbook(out)
+    run_rows = {r[0]: r[1] for r in rows(book["Run"])[1:]}
+    assert run_rows["solver options"] == '{"threads": 1, "time_limit": 30.0}'
+    assert "policy re-solves" not in run_rows
+    assert rows(book["Policy costs"])[1][0].startswith("Policy costs were not computed")
+
+
 def test_dashboard_key_figures(tmp_path: Path) -> None:
     """Cost per t: 55 in base, 80 with the ban; one country per stage: share 100%, HHI 10,000."""
     _, out = run(tmp_path)
