@@ -103,14 +103,15 @@ class MonteCarloResult:
 def monte_carlo(plan: PlanData, risks: Sequence[Risk], n: int, seed: int = 1,
                 options: dict[str, Any] | None = None, workers: int = 1,
                 base: Baseline | None = None,
-                progress: Callable[[Outcome], None] | None = None) -> MonteCarloResult:
+                progress: Callable[[Outcome], None] | None = None,
+                scheduler: Any = None) -> MonteCarloResult:
     """Sample ``n`` scenarios, solve each, and summarise cost and unmet demand."""
     base = base or solve_baseline(plan, Index.build(plan), options=options)
     out = MonteCarloResult(seed, base)
     if base.total_cost is None:
         return out
     items = sample(plan, risks, n, seed)
-    outcomes = run_disruptions(plan, base, items, options, workers, progress)
+    outcomes = run_disruptions(plan, base, items, options, workers, progress, scheduler)
     costs: list[float] = []
     increases: list[float] = []
     unmet_total: list[float] = []

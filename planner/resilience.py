@@ -140,7 +140,8 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
             kinds: Sequence[str] = KINDS, samples: int | None = None, seed: int = 1,
             size: bool = True, size_names: Sequence[str] | None = None,
             options: dict[str, Any] | None = None, workers: int = 1,
-            progress: Callable[[str, Outcome], None] | None = None) -> ResilienceReport:
+            progress: Callable[[str, Outcome], None] | None = None,
+            scheduler: Any = None) -> ResilienceReport:
     """Stress test, Monte Carlo (when the workbook has risks), supply risk and sizing."""
     inputs = read_risk_inputs(plan)
     window = window or default_window(plan)
@@ -150,7 +151,7 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
     def tell(stage: str) -> Callable[[Outcome], None] | None:
         return None if progress is None else (lambda o: progress(stage, o))
 
-    st = stress(plan, window, kinds, options, workers, tell("stress"), base)
+    st = stress(plan, window, kinds, options, workers, tell("stress"), base, scheduler)
     rep = ResilienceReport(plan.settings.plan_name, plan.settings.currency, window,
                            window_label(plan, window), st, inputs.risks,
                            periods=[p.label for p in plan.periods])
@@ -160,7 +161,7 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
     n = DEFAULT_SAMPLES if samples is None else samples
     if inputs.risks and n > 0:
         rep.montecarlo = monte_carlo(plan, inputs.risks, n, seed, options, workers, base,
-                                     tell("monte carlo"))
+                                     tell("monte carlo"), scheduler)
     elif n > 0 and samples:
         rep.notes.append("Monte Carlo skipped: the workbook has no Risks sheet rows.")
     if size:
@@ -175,7 +176,8 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
     if rep.montecarlo is not None and sz is not None and sz.protected is not None \
             and sz.policy_plan is not None:
         rep.montecarlo_policy = monte_carlo(sz.policy_plan, inputs.risks, n, seed, options,
-                                            workers, sz.protected, tell("monte carlo, policy"))
+                                            workers, sz.protected, tell("monte carlo, policy"),
+                                            scheduler)
     from planner.api import solve_case
 
     rep.base_result = solve_case(plan, "base", ix, options)
@@ -522,13 +524,15 @@ def stress_command() -> Any:
     @click.option("--no-sizing", is_flag=True, help="Skip the stockpile sizing.")
     @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                   help="Local processes for the disruption solves.")
+    @click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
+                  help="Solve the disruptions on this Dask scheduler (e.g. tcp://host:8786).")
     @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
                   help="Disruptions printed.")
     @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
     def stress_cmd(path: str, output: str | None, first: str | None, last: str | None,
                    kinds: tuple[str, ...], samples: int | None, seed: int,
-                   size_names: tuple[str, ...], no_sizing: bool, workers: int, top: int,
-                   time_limit: float | None) -> None:
+                   size_names: tuple[str, ...], no_sizing: bool, workers: int,
+                   dask_scheduler: str | None, top: int, time_limit: float | None) -> None:
         """Remove each country, facility and country x stage over a window and rank the
         damage; Monte Carlo shocks from the Risks sheet; size the stockpile that covers
         the damaging disruptions.  Exit 0 solved, 1 not solved, 2 bad input."""
@@ -549,7 +553,7 @@ def stress_command() -> Any:
             click.echo(f"Resilience of {plan.settings.plan_name}:")
             rep = analyse(plan, window, kinds or KINDS, samples, seed, not no_sizing,
                           list(size_names) or None, {"time_limit": time_limit}, workers,
-                          tick)
+                          tick, dask_scheduler)
         except InputError as err:
             _problems(err)
             sys.exit(2)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -272,6 +272,8 @@ def solve_disrupted(plan: PlanData, ix: Index, base: Baseline, case: Case,
 # --- running many disruptions: sequential, or in local processes -----------------
 
 _worker: dict[str, Any] = {}
+#: disruptions per Dask task
+DASK_CHUNK = 8
 
 
 def _init(plan: PlanData, base: Baseline, options: dict[str, Any] | None) -> None:
@@ -284,16 +286,45 @@ def _solve_one(d: Disruption) -> Outcome:
                            _worker["options"])
 
 
+def _dask_solve(plan: PlanData, base: Baseline, options: dict[str, Any] | None,
+                part: list[Disruption]) -> list[Outcome]:
+    """Dask task: plan and base plan arrive as scattered futures, resolved by the worker."""
+    ix = Index.build(plan)
+    return [solve_disrupted(plan, ix, base, apply(base.case, d), d.periods(), options)
+            for d in part]
+
+
+def _run_dask(plan: PlanData, base: Baseline, todo: list[Disruption],
+              options: dict[str, Any] | None, scheduler: Any, size: int
+              ) -> Iterator[Outcome]:
+    from distributed import Client
+
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    try:
+        plan_f = client.scatter(plan, broadcast=True)
+        base_f = client.scatter(base, broadcast=True)
+        futures = [client.submit(_dask_solve, plan_f, base_f, options, todo[i:i + size],
+                                 pure=False) for i in range(0, len(todo), size)]
+        for fut in futures:
+            yield from fut.result()
+    finally:
+        if own:
+            client.close()
+
+
 def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
                     options: dict[str, Any] | None = None, workers: int = 1,
-                    progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                    progress: Callable[[Outcome], None] | None = None,
+                    scheduler: Any = None) -> list[Outcome]:
     """Solve each disruption (identical ones once) and return outcomes in the given order;
     ``progress`` is called once per distinct case solved, in order.
 
-    ``workers`` > 1 spreads the solves over local processes; like
-    :mod:`planner.sweep`, each worker receives the plan and the base plan once
-    (a pool initializer) and only disruptions go out, so the results are those
-    of the sequential run.
+    ``workers`` > 1 spreads the solves over local processes, and ``scheduler`` (a
+    Dask scheduler address or ``distributed.Client``) over a Dask cluster, as
+    :mod:`planner.sweep` does for scenarios: the plan and the base plan go to each
+    worker once (a pool initializer, or a Dask scatter) and only disruptions go
+    out, so the results are those of the sequential run.
     """
     unique: dict[Any, Disruption] = {}
     for d in items:
@@ -307,7 +338,9 @@ def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
             if progress:
                 progress(o)
 
-    if workers > 1 and len(todo) > 1:
+    if scheduler is not None and todo:
+        collect(_run_dask(plan, base, todo, options, scheduler, DASK_CHUNK))
+    elif workers > 1 and len(todo) > 1:
         n = min(workers, len(todo), os.cpu_count() or workers)
         with ProcessPoolExecutor(max_workers=n, initializer=_init,
                                  initargs=(plan, base, options)) as pool:
@@ -348,7 +381,7 @@ def window_label(plan: PlanData, window: tuple[int, int]) -> str:
 def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS,
            options: dict[str, Any] | None = None, workers: int = 1,
            progress: Callable[[Outcome], None] | None = None,
-           base: Baseline | None = None) -> StressResult:
+           base: Baseline | None = None, scheduler: Any = None) -> StressResult:
     """Remove each country, facility and country x stage over ``window``; rank the damage.
 
     ``unmet_demand`` is the unmet demand the disruption adds to the base plan's.
@@ -362,7 +395,7 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
     items = disruptions(plan, window, kinds)
     if base.total_cost is None:
         return StressResult(window, base, [], [])
-    outcomes = run_disruptions(plan, base, items, options, workers, progress)
+    outcomes = run_disruptions(plan, base, items, options, workers, progress, scheduler)
     wlabel = window_label(plan, window)
     demand_in = {mat: sum(q for (m, t), q in base.case.demand.items()
                           if m == mat and window[0] <= t <= window[1])

@@ -451,3 +451,13 @@ def test_stress_counts_only_the_unmet_demand_a_disruption_adds(tmp_path: Path) -
     assert sum(r.base.u.values()) == pytest.approx(17.5)
     unmet = {row["disruption"]: row["unmet_demand"] for row in r.ranking}
     assert unmet == pytest.approx({"facility FA": 182.5, "facility FB": 0.0})
+
+
+def test_dask_gives_the_sequential_ranking(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    plan = load(tmp_path, with_stockpile(network()))
+    one = stress(plan, (1, 1))
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1,
+                            dashboard_address=None) as client:
+        via_dask = stress(plan, (1, 1), scheduler=client)
+    assert via_dask.ranking == one.ranking
