@@ -110,6 +110,8 @@ def test_every_header_has_an_input_message_with_meaning_unit_default(
                 assert f"Unit: {col.unit}." in dv.prompt
             if col.default is not None:
                 assert "Default:" in dv.prompt
+            # Excel shows at most 255 characters: nothing may be cut off
+            assert len(dv.prompt) < 255 and dv.prompt.endswith(".")
     # Spelled out for two columns an analyst reads often:
     (dv,) = [d for d in validations(blank["Offers"], "G1") if str(d.sqref) == "G1"]
     assert dv.prompt == ("t per year at most (blank: unlimited). Unit: t/yr. May be blank.")
