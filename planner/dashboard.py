@@ -146,6 +146,27 @@ def concentration(plan: PlanData, results: Sequence[CaseResult],
     return out
 
 
+def shortfall_sentences(results: Sequence[CaseResult]) -> list[str]:
+    """Per case and material: demand left unmet and stock below its minimum, as sentences."""
+    out: list[str] = []
+    for r in results:
+        unmet: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        short: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for s in r.stock:
+            if float(s["unmet_demand"]) > 1e-6:
+                unmet[s["material"]].append((s["period"], float(s["unmet_demand"])))
+            if float(s["stockpile_shortfall"]) > 1e-6:
+                short[s["material"]].append((s["period"], float(s["stockpile_shortfall"])))
+        for mat, items in unmet.items():
+            total = sum(v for _, v in items)
+            when = ", ".join(f"{v:,.1f} t in {p}" for p, v in items)
+            out.append(f"{r.name}: {total:,.1f} t of {mat} demand left unmet ({when}).")
+        for mat, items in short.items():
+            when = ", ".join(f"{v:,.1f} t in {p}" for p, v in items)
+            out.append(f"{r.name}: {mat} stock below its stockpile minimum ({when}).")
+    return out
+
+
 def key_figures(plan: PlanData, results: Sequence[CaseResult],
                 cases: dict[str, Case]) -> dict[str, list[Row]]:
     """Every dashboard table, as rows."""
@@ -222,10 +243,14 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
         rng = f"A{start_cases + 2}:F{start_cases + 1 + n_cases}"
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=[f'$B{start_cases + 2}<>"optimal"'], fill=ALERT_FILL))
+    shortfalls = shortfall_sentences(results)
     broken = [r for r in results if r.explanation]
-    if broken:
+    if broken or shortfalls:
         ws.cell(row=row, column=1, value="What breaks").font = SECTION_FONT
         row += 1
+        for text in shortfalls[:MAX_DASHBOARD_ROWS]:
+            set_value(ws, row, 1, text)
+            row += 1
         for r in broken[:5]:
             for line in r.explanation[:MAX_EXPLANATION_LINES]:
                 set_value(ws, row, 1, line)

@@ -191,6 +191,18 @@ def test_dashboard_key_figures(tmp_path: Path) -> None:
     assert ws.freeze_panes == "A2"
 
 
+def test_dashboard_says_what_breaks(tmp_path: Path) -> None:
+    """O_AU sells at most 80 t/yr: under the ban 20 t of NdPr go unmet each year
+    (the shortage penalty of 1,000/t is far above any price)."""
+    data = valid()
+    data["Offers"][1]["max_volume"] = 80
+    _, out = run(tmp_path, data)
+    cells = [c for r in rows(load_workbook(out)["Dashboard"]) for c in r if c is not None]
+    start = cells.index("What breaks")
+    assert cells[start + 1] == ("ban_covered: 40.0 t of NdPr demand left unmet "
+                                "(20.0 t in 2027, 20.0 t in 2028).")
+
+
 def _charts(path: Path) -> list[str]:
     with zipfile.ZipFile(path) as z:
         return [z.read(n).decode() for n in sorted(z.namelist())
