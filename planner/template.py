@@ -24,7 +24,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.report import save_atomic, set_value
-from planner.schema import SETTING_KEYS, SHEETS, Column, Sheet, norm_name
+from planner.schema import SETTING_KEYS, SHEET_BY_NAME, SHEETS, Column, Sheet, norm_name
 
 DEFAULT_STAGES = ["mining", "separation", "metal", "magnet"]
 #: last Excel row: data validations cover whole columns below the header
@@ -89,10 +89,11 @@ ILLUSTRATION_RESULT = (
 )
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, col: Column | None = None) -> str:
+    """A value as the analyst would type it: TRUE/FALSE, shares and rates as percent."""
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
-    if isinstance(v, float) and v < 1:
+    if col is not None and col.kind in ("share", "rate") and isinstance(v, (int, float)):
         return f"{v:.0%}"
     return str(v)
 
@@ -100,7 +101,9 @@ def _show(v: Any) -> str:
 def _illustration_lines() -> list[tuple[str, str]]:
     lines = []
     for sheet, rows in ILLUSTRATION.items():
-        text = "; ".join(", ".join(f"{k} {_show(v)}" for k, v in row.items()) for row in rows)
+        fields = SHEET_BY_NAME[sheet].fields
+        text = "; ".join(", ".join(f"{k} {_show(v, fields.get(k))}" for k, v in row.items())
+                         for row in rows)
         lines.append((sheet, text))
     return lines
 
