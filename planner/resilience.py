@@ -155,8 +155,14 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
     rep = ResilienceReport(plan.settings.plan_name, plan.settings.currency, window,
                            window_label(plan, window), st, inputs.risks,
                            periods=[p.label for p in plan.periods])
+    from planner.api import solve_case
+
+    rep.base_result = solve_case(plan, "base", ix, options)
+    rep.supply_risk = hhi_rows(plan, [rep.base_result], inputs.scores)
     if base.total_cost is None:
-        rep.notes.append(f"The base case is {base.status}: nothing to stress.")
+        rep.notes.append(f"The base case is {base.status}: nothing to stress "
+                         "(the report's Infeasibility sheet says why).")
+        rep.notes.extend(rep.base_result.explanation)
         return rep
     n = DEFAULT_SAMPLES if samples is None else samples
     if inputs.risks and n > 0:
@@ -178,10 +184,6 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
         rep.montecarlo_policy = monte_carlo(sz.policy_plan, inputs.risks, n, seed, options,
                                             workers, sz.protected, tell("monte carlo, policy"),
                                             scheduler)
-    from planner.api import solve_case
-
-    rep.base_result = solve_case(plan, "base", ix, options)
-    rep.supply_risk = hhi_rows(plan, [rep.base_result], inputs.scores)
     return rep
 
 

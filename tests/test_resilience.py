@@ -461,3 +461,14 @@ def test_dask_gives_the_sequential_ranking(tmp_path: Path) -> None:
                             dashboard_address=None) as client:
         via_dask = stress(plan, (1, 1), scheduler=client)
     assert via_dask.ranking == one.ranking
+
+
+def test_planner_stress_on_an_infeasible_base_explains_and_exits_1(tmp_path: Path) -> None:
+    d = network()
+    d["Offers"][0]["min_volume"] = 2000  # more than FA's 1,000 t/yr
+    write_workbook(tmp_path / "in.xlsx", d)
+    out = CliRunner().invoke(main, ["stress", str(tmp_path / "in.xlsx"), "-o",
+                                    str(tmp_path / "res.xlsx")])
+    assert out.exit_code == 1
+    assert "infeasible" in out.output and "Offers row 2" in out.output
+    assert "Infeasibility" in load_workbook(tmp_path / "res.xlsx").sheetnames
