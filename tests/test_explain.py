@@ -90,6 +90,27 @@ def test_cap_stockpile_max_and_commitment(tmp_path: Path) -> None:
     assert "O1" not in text
 
 
+def test_each_listed_item_alone_removes_the_conflict(tmp_path: Path) -> None:
+    """The subset is irreducible: dropping any one of its input items gives a plan."""
+    d = network()
+    d["Periods"] = d["Periods"][:1]
+    d["Demand"] = d["Demand"][:1]
+    d["Offers"][1]["min_volume"] = 30
+    d["Caps"] = [{"cap": "K", "stage": "sep", "country": "C", "max_share": 0.2}]
+    d["Stockpile"] = [{"material": "M", "max_tonnes": 0}]
+    assert len(explain_base(tmp_path, d)) == 1 + 4
+    for change in ("min_volume", "cap", "stockpile"):
+        e = copy.deepcopy(d)
+        if change == "min_volume":
+            e["Offers"][1]["min_volume"] = 0
+        elif change == "cap":
+            e["Caps"][0]["active"] = False
+        else:
+            e["Stockpile"][0]["max_tonnes"] = None
+        plan = api.load(write(tmp_path, e))
+        assert api.solve_all(plan)[0].status == "optimal", change
+
+
 def test_quota_rule(tmp_path: Path) -> None:
     d = network()
     d["Offers"][0]["min_volume"] = 60
