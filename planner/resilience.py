@@ -109,6 +109,16 @@ def parse_window(plan: PlanData, first: str | None, last: str | None) -> tuple[i
     return (lo, hi)
 
 
+def check_size_names(plan: PlanData, window: tuple[int, int], names: Sequence[str]) -> None:
+    """Every name is a Scenarios-sheet scenario or a stress disruption; else InputError."""
+    known = list(plan.scenarios) + [d.name for d in disruptions(plan, window)]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError([Problem("Scenarios", None, "scenario", n,
+                                  "a Scenarios-sheet scenario or a stress disruption",
+                                  "Known: " + ", ".join(known) + ".") for n in unknown])
+
+
 def sizing_scenarios(plan: PlanData, result: StressResult, names: Sequence[str] | None
                      ) -> list[SizingScenario]:
     """The scenarios the policy must cover: those named (Scenarios-sheet names or stress
@@ -117,12 +127,7 @@ def sizing_scenarios(plan: PlanData, result: StressResult, names: Sequence[str] 
     base_case = result.base.case
     by_name = {d.name: d for d in disruptions(plan, result.window)}
     if names:
-        unknown = [n for n in names if n not in by_name and n not in plan.scenarios]
-        if unknown:
-            known = list(plan.scenarios) + list(by_name)
-            raise InputError([Problem("Scenarios", None, "scenario", n,
-                                      "a Scenarios-sheet scenario or a stress disruption",
-                                      "Known: " + ", ".join(known) + ".") for n in unknown])
+        check_size_names(plan, result.window, names)
         return [from_sheet(plan, ix, n) if n in plan.scenarios
                 else from_disruption(base_case, by_name[n]) for n in names]
     seen: set[Any] = set()
@@ -145,6 +150,11 @@ def analyse(plan: PlanData, window: tuple[int, int] | None = None,
     """Stress test, Monte Carlo (when the workbook has risks), supply risk and sizing."""
     inputs = read_risk_inputs(plan)
     window = window or default_window(plan)
+    if not 0 <= window[0] <= window[1] < len(plan.periods):
+        raise InputError([Problem("Periods", None, "period", str(window),
+                                  f"a window of period indices within 0..{len(plan.periods) - 1}")])
+    if size and size_names:
+        check_size_names(plan, window, size_names)
     ix = Index.build(plan)
     base = solve_baseline(plan, ix, build_case(plan, ix), options)
 

@@ -472,3 +472,12 @@ def test_planner_stress_on_an_infeasible_base_explains_and_exits_1(tmp_path: Pat
     assert out.exit_code == 1
     assert "infeasible" in out.output and "Offers row 2" in out.output
     assert "Infeasibility" in load_workbook(tmp_path / "res.xlsx").sheetnames
+
+
+def test_unknown_size_scenario_is_bad_input_before_any_solve(tmp_path: Path) -> None:
+    write_workbook(tmp_path / "in.xlsx", network())
+    out = CliRunner().invoke(main, ["stress", str(tmp_path / "in.xlsx"), "--size-scenario",
+                                    "country XXX"])
+    assert out.exit_code == 2
+    assert "country XXX" in out.output and "country CHN" in out.output
+    assert "Base case" not in out.output  # rejected before solving
