@@ -59,6 +59,8 @@ class RiskInputs:
     """Country risk scores (only those given) and the disruption risks."""
 
     scores: dict[str, float] = field(default_factory=dict)
+    #: problems found when not strict (the scores and risks above are the good rows)
+    problems: list[Problem] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
 
 
@@ -90,8 +92,10 @@ def _read_sheets(path: Path, names: Sequence[str]) -> dict[str, RawTable]:
         wb.close()
 
 
-def read_risk_inputs(plan: PlanData, path: str | Path | None = None) -> RiskInputs:
-    """Parse ``Countries.risk_score`` and the Risks sheet; raise InputError on bad cells."""
+def read_risk_inputs(plan: PlanData, path: str | Path | None = None,
+                     strict: bool = True) -> RiskInputs:
+    """Parse ``Countries.risk_score`` and the Risks sheet; raise InputError listing every
+    bad cell (``strict``), or keep what parsed and list the problems in ``problems``."""
     source = Path(path or plan.source)
     if not source.is_file():
         return RiskInputs()
@@ -137,8 +141,9 @@ def read_risk_inputs(plan: PlanData, path: str | Path | None = None) -> RiskInpu
         out.risks.append(Risk(rid, target, stage, float(prob), int(dur or 1),
                               float(0.0 if factor is None else factor), tuple(fids),
                               basis or "", r.row))
-    if v.problems:
+    if v.problems and strict:
         raise InputError(v.problems)
+    out.problems = list(v.problems)
     return out
 
 
@@ -184,10 +189,12 @@ def add_supply_risk_sheet(wb: Workbook, plan: PlanData, results: Sequence[CaseRe
     from planner.report import write_table
 
     try:
-        scores = read_risk_inputs(plan).scores
-        problem = ""
-    except InputError as err:
-        scores, problem = {}, f"Risk scores not used: {err.problems[0]}"
+        inputs = read_risk_inputs(plan, strict=False)
+        scores = inputs.scores
+        problem = "; ".join(str(p) for p in inputs.problems
+                            if p.column == "risk_score")
+    except InputError as err:  # the file could not be read again
+        scores, problem = {}, str(err.problems[0])
     rows = hhi_rows(plan, results, scores)
     ws = wb.create_sheet("Supply risk")
     write_table(ws, HHI_COLUMNS, rows, {**(formats or {}), **HHI_FORMATS}, table="SupplyRisk")
@@ -201,6 +208,6 @@ def add_supply_risk_sheet(wb: Workbook, plan: PlanData, results: Sequence[CaseRe
         notes.append("No risk_score (counted with the highest score given): "
                      + ", ".join(missing) + ".")
     if problem:
-        notes.append(problem)
+        notes.append(f"Risk scores not used (run planner validate): {problem}")
     for i, text in enumerate(notes, start=1):
         ws.cell(row=i, column=note_col, value=text)

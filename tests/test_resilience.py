@@ -288,6 +288,8 @@ def test_every_report_has_hhi_and_its_governance_weighted_variant(tmp_path: Path
     d["Facilities"][1]["capacity"] = 1000
     d["Countries"][0]["risk_score"] = 8
     d["Countries"][1]["risk_score"] = 2
+    # a bad Risks row matters to planner stress, not to the scores of this report
+    d["Risks"] = [{"risk": "r", "target": "FA", "probability": 2}]
     write_workbook(tmp_path / "in.xlsx", d)
     out = CliRunner().invoke(main, ["run", str(tmp_path / "in.xlsx"), "-o",
                                     str(tmp_path / "rep.xlsx"), "--no-policy"])
