@@ -446,13 +446,20 @@ def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -
     st = rep.stress
     cur = rep.currency
     echo(f"Base case: {st.base.status}, total cost {_fmt(st.base.total_cost)} {cur}")
-    echo(f"Stress test over {rep.window_label} ({len(st.ranking)} disruptions), "
-         f"the {min(top, len(st.ranking))} worst:")
-    echo(f"  {'rank':>4}  {'disruption':<32} {'cost increase':>18} {'unmet t':>12} "
+    distinct = [r for r in st.ranking if not r.get("same_as")]
+    same: dict[str, int] = {}
+    for r in st.ranking:
+        if r.get("same_as"):
+            same[r["same_as"]] = same.get(r["same_as"], 0) + 1
+    echo(f"Stress test over {rep.window_label} ({len(st.ranking)} disruptions, "
+         f"{len(distinct)} distinct), the {min(top, len(distinct))} worst:")
+    echo(f"  {'rank':>4}  {'disruption':<40} {'cost increase':>18} {'unmet t':>12} "
          f"{'stock drawn t':>14}")
-    for r in st.ranking[:top]:
+    for r in distinct[:top]:
         status = "" if r["status"] == "optimal" else f"  ({r['status']})"
-        echo(f"  {r['rank']:>4}  {r['disruption']:<32} {_fmt(r['cost_increase']):>18} "
+        name = r["disruption"] + (f" (+{same[r['disruption']]} same)"
+                                  if r["disruption"] in same else "")
+        echo(f"  {r['rank']:>4}  {name:<40} {_fmt(r['cost_increase']):>18} "
              f"{_fmt(r['unmet_demand']):>12} {_fmt(r['stock_drawn']):>14}{status}")
     mc = rep.montecarlo
     if mc is not None:
