@@ -1,4 +1,4 @@
-"""Command line: ``planner template | validate | run``.
+"""Command line: ``planner template | validate | run | stress``.
 
 Exit codes follow the contract: 0 solved, 1 a case is infeasible (or
 otherwise not solved to optimality), 2 bad input.  No traceback reaches the
