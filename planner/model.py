@@ -5,6 +5,12 @@ objective, then each constraint family, each adding one named block.  Every
 index set is sparse (only available offer-periods get a flow variable) and
 every constraint sums over a grouping computed once in :class:`Groups`, never
 by scanning all offers per constraint.
+
+Build speed (see docs/benchmarks.md): variables get their bounds from a dict
+instead of a rule, and every body is written directly as one
+``LinearExpression`` of variables and (coefficient, variable) terms, looked up
+in a plain dict of the flow variables, instead of being accumulated by
+``quicksum`` through ``m.x[k]`` indexing; the expressions are the same.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from planner.cases import Case, Index, available, in_window
 from planner.data import PlanData
@@ -45,22 +53,34 @@ def group(plan: PlanData, ix: Index, case: Case) -> Groups:
     """One pass over the available offers builds every grouping the model needs."""
     g = Groups()
     avail = available(plan, ix, case)
+    # Loop invariants hoisted, one list of keys per offer: this pass is a large
+    # part of the build at a million flows (docs/benchmarks.md).
+    flows, price = g.flows, g.price
+    by_material, by_facility, by_sc = g.by_material, g.by_facility, g.by_stage_country
     for oid, o in plan.offers.items():
-        stage_country = ix.stage_country[oid]
-        chain = ix.route_facilities[oid]
+        ts = [t for t, ok in enumerate(avail[oid]) if ok]
+        if not ts:
+            continue
+        keys = [(oid, t) for t in ts]
+        flows.extend(keys)
         factor = case.cost_factor.get(oid)
         tariff = ix.tariff[oid]
-        for t, ok in enumerate(avail[oid]):
-            if not ok:
-                continue
-            key = (oid, t)
-            g.flows.append(key)
-            g.price[key] = o.unit_cost * (factor[t] if factor else 1.0) * (1.0 + tariff[t])
-            g.by_material[(o.material, t)].append(key)
-            for f in chain:
-                g.by_facility[(f, t)].append(key)
-            for stage, country in stage_country.items():
-                g.by_stage_country[(o.material, stage, t)][country].append(key)
+        cost = o.unit_cost
+        if factor:
+            price.update(zip(keys, [cost * factor[t] * (1.0 + tariff[t]) for t in ts],
+                             strict=True))
+        else:
+            price.update(zip(keys, [cost * 1.0 * (1.0 + tariff[t]) for t in ts], strict=True))
+        mat = o.material
+        for t, key in zip(ts, keys, strict=True):
+            by_material[(mat, t)].append(key)
+        for f in ix.route_facilities[oid]:
+            for t, key in zip(ts, keys, strict=True):
+                by_facility[(f, t)].append(key)
+        sc = list(ix.stage_country[oid].items())
+        for t, key in zip(ts, keys, strict=True):
+            for stage, country in sc:
+                by_sc[(mat, stage, t)][country].append(key)
     for row in plan.stockpile:
         for t in range(row.window[0], row.window[1] + 1):
             need = row.min_days * case.demand.get((row.material, t), 0.0) / plan.periods[t].days
@@ -74,15 +94,18 @@ def group(plan: PlanData, ix: Index, case: Case) -> Groups:
 
 def build_model(plan: PlanData, ix: Index, case: Case) -> tuple[pyo.ConcreteModel, Groups]:
     """The model of one case: variables, objective and every constraint family."""
-    g = group(plan, ix, case)
-    m = pyo.ConcreteModel(name=case.name)
-    add_variables(m, plan, case, g)
-    add_objective(m, plan, g)
-    add_balance(m, plan, case, g)
-    add_stockpile(m, plan, g)
-    add_capacity(m, plan, case, g)
-    add_quotas(m, plan, ix, case, g)
-    add_caps(m, plan, case, g)
+    # Millions of small objects are created and none is garbage: pausing the
+    # cyclic collector (as Pyomo's own writers do) saves repeated full scans.
+    with PauseGC():
+        g = group(plan, ix, case)
+        m = pyo.ConcreteModel(name=case.name)
+        add_variables(m, plan, case, g)
+        add_objective(m, plan, g)
+        add_balance(m, plan, case, g)
+        add_stockpile(m, plan, g)
+        add_capacity(m, plan, case, g)
+        add_quotas(m, plan, ix, case, g)
+        add_caps(m, plan, case, g)
     return m, g
 
 
@@ -94,26 +117,43 @@ def add_variables(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -
     """x(o,t) within the offer's volumes; s, u <= demand, and v where a minimum applies."""
     y = _years(plan)
     offers = plan.offers
-
-    def x_bounds(_: pyo.ConcreteModel, oid: str, t: int) -> tuple[float, float | None]:
+    bounds: dict[Key, tuple[float, float | None]] = {}
+    for oid, t in g.flows:
         o = offers[oid]
-        hi = None if o.max_volume is None else o.max_volume * y[t]
-        return (o.min_volume * y[t], hi)
-
+        bounds[(oid, t)] = (o.min_volume * y[t],
+                            None if o.max_volume is None else o.max_volume * y[t])
     mt = [(mat, t) for mat in plan.materials for t in range(len(plan.periods))]
-    m.x = pyo.Var(g.flows, bounds=x_bounds, within=pyo.NonNegativeReals)
-    m.s = pyo.Var(mt, within=pyo.NonNegativeReals)
-    m.u = pyo.Var(mt, within=pyo.NonNegativeReals,
-                  bounds=lambda _, mat, t: (0.0, case.demand.get((mat, t), 0.0)))
-    m.v = pyo.Var(list(g.min_stock), within=pyo.NonNegativeReals)
+    m.x = pyo.Var(g.flows, bounds=bounds, within=pyo.NonNegativeReals, dense=True)
+    m.s = pyo.Var(mt, within=pyo.NonNegativeReals, dense=True)
+    m.u = pyo.Var(mt, within=pyo.NonNegativeReals, dense=True,
+                  bounds={k: (0.0, case.demand.get(k, 0.0)) for k in mt})
+    m.v = pyo.Var(list(g.min_stock), within=pyo.NonNegativeReals, dense=True)
+
+
+def _flows(m: pyo.ConcreteModel, g: Groups) -> dict[Key, Any]:
+    """Flow key -> its variable, as a plain dict (much faster than indexing ``m.x``)."""
+    xv = getattr(m, "_flow_vars", None)
+    if xv is None:
+        xv = dict(zip(g.flows, m.x.values(), strict=True))
+        m._flow_vars = xv
+    return xv
+
+
+def linear(keys: Any, xv: dict[Key, Any], coef: float = 1.0) -> list[Any]:
+    """The terms coef x x(k) for each flow k, ready to go into one LinearExpression."""
+    if coef == 1.0:
+        return list(map(xv.__getitem__, keys))
+    return [MonomialTermExpression((coef, v)) for v in map(xv.__getitem__, keys)]
 
 
 def add_objective(m: pyo.ConcreteModel, plan: PlanData, g: Groups) -> None:
     """Purchases with tariffs and cost factors, holding, shortage and stockpile penalties."""
     y = _years(plan)
     st = plan.settings
-    m.procurement = pyo.Expression(expr=pyo.quicksum(
-        g.price[k] * m.x[k] for k in g.flows))
+    xv = _flows(m, g)
+    price = g.price
+    m.procurement = pyo.Expression(expr=LinearExpression(
+        [MonomialTermExpression((price[k], xv[k])) for k in g.flows]))
     m.holding = pyo.Expression(expr=pyo.quicksum(
         (plan.materials[mat].holding_cost * y[t] * m.s[mat, t] for mat, t in m.s
          if plan.materials[mat].holding_cost)))
@@ -135,10 +175,15 @@ def add_balance(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -> 
     """s(t-1) + purchases + u = demand + s(t), with s(0) = initial stock."""
     m.balance = pyo.Block()
 
+    xv = _flows(m, g)
+    s, u = m.s, m.u
+
     def rule(_: pyo.Block, mat: str, t: int) -> object:
-        prev = m.s[mat, t - 1] if t > 0 else plan.materials[mat].initial_stock
-        bought = pyo.quicksum(m.x[k] for k in g.by_material.get((mat, t), ()))
-        return prev + bought + m.u[mat, t] - m.s[mat, t] == case.demand.get((mat, t), 0.0)
+        prev = s[mat, t - 1] if t > 0 else plan.materials[mat].initial_stock
+        bought = linear(g.by_material.get((mat, t), ()), xv)
+        body = LinearExpression([prev, *bought, u[mat, t],
+                                 MonomialTermExpression((-1, s[mat, t]))])
+        return body == case.demand.get((mat, t), 0.0)
 
     m.balance.con = pyo.Constraint(list(m.s.index_set()), rule=rule)
 
@@ -158,12 +203,12 @@ def add_capacity(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) ->
     y = _years(plan)
     keys = [(f, t) for (f, t) in g.by_facility if case.capacity[f][t] is not None]
     m.capacity = pyo.Block()
+    xv = _flows(m, g)
 
     def rule(_: pyo.Block, f: str, t: int) -> object:
         cap = case.capacity[f][t]
         assert cap is not None
-        return pyo.quicksum(m.x[k] for k in g.by_facility[(f, t)]) \
-            <= cap * y[t]
+        return LinearExpression(linear(g.by_facility[(f, t)], xv)) <= cap * y[t]
 
     m.capacity.con = pyo.Constraint(sorted(keys, key=lambda k: (k[1], k[0])), rule=rule)
 
@@ -185,11 +230,12 @@ def add_quotas(m: pyo.ConcreteModel, plan: PlanData, ix: Index, case: Case,
                 if matched:
                     terms[(rid, t)] = matched
     m.quota = pyo.Block()
+    xv = _flows(m, g)
 
     def con(_: pyo.Block, rid: str, t: int) -> object:
         limit = plan.rules[rid].limit
         assert limit is not None
-        return pyo.quicksum(m.x[k] for k in terms[(rid, t)]) <= limit * y[t]
+        return LinearExpression(linear(terms[(rid, t)], xv)) <= limit * y[t]
 
     m.quota.con = pyo.Constraint(list(terms), rule=con)
 
@@ -246,11 +292,12 @@ def add_caps(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -> Non
     """Share caps and floors, written linearly: numerator <= max_share x total."""
     terms, hi, lo = cap_terms(plan, case, g)
     m.caps = pyo.Block()
+    xv = _flows(m, g)
 
-    def _sum(keys: list[Key]) -> Any:
-        return pyo.quicksum(m.x[k] for k in keys)
+    def body(k: CapKey, share: float) -> LinearExpression:
+        """numerator - share x total, one term per (flow, side)."""
+        num, total = terms[k]
+        return LinearExpression(linear(num, xv) + linear(total, xv, -share))
 
-    m.caps.max = pyo.Constraint(
-        list(hi), rule=lambda _, *k: _sum(terms[k][0]) - hi[k] * _sum(terms[k][1]) <= 0)
-    m.caps.min = pyo.Constraint(
-        list(lo), rule=lambda _, *k: _sum(terms[k][0]) - lo[k] * _sum(terms[k][1]) >= 0)
+    m.caps.max = pyo.Constraint(list(hi), rule=lambda _, *k: body(k, hi[k]) <= 0)
+    m.caps.min = pyo.Constraint(list(lo), rule=lambda _, *k: body(k, lo[k]) >= 0)
