@@ -1,0 +1,459 @@
+"""Pass a linear Pyomo model to HiGHS as arrays, and read the answer back.
+
+Pyomo's own HiGHS interface (``pyomo.contrib.solver`` 'highs') is persistent:
+it registers every variable and constraint with observers and runs the
+general ``generate_standard_repn`` on each constraint, which costs several
+seconds per 100k variables.  The planner's models are linear and built from
+``LinearExpression`` bodies, so this module walks each active constraint and
+objective once, reads the (coefficient, variable) terms straight off the
+expression (any other expression form falls back to Pyomo's
+``generate_standard_repn``), assembles the constraint matrix column-wise with
+NumPy and hands it to ``highspy`` in one ``passModel`` call.  It reproduces
+the interface ``planner.solve`` relied on: a results object with
+``termination_condition``, ``solution_status`` and a ``solution_loader``
+(``load_vars()``, ``get_duals()``: HiGHS row duals, d objective / d bound,
+exactly as Pyomo's interface reports them).
+
+The Pyomo model stays the only statement of the formulation; this is only the
+translation step, measured in ``benchmarks/`` and recorded in
+``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import attrgetter
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.core.base.var import VarData
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    SumExpression,
+)
+from pyomo.core.expr.numvalue import native_numeric_types
+from pyomo.repn import generate_standard_repn
+
+INF = math.inf
+
+_TERMINATION = {
+    highspy.HighsModelStatus.kOptimal: TerminationCondition.convergenceCriteriaSatisfied,
+    highspy.HighsModelStatus.kInfeasible: TerminationCondition.provenInfeasible,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: TerminationCondition.infeasibleOrUnbounded,
+    highspy.HighsModelStatus.kUnbounded: TerminationCondition.unbounded,
+    highspy.HighsModelStatus.kTimeLimit: TerminationCondition.maxTimeLimit,
+    highspy.HighsModelStatus.kIterationLimit: TerminationCondition.iterationLimit,
+    highspy.HighsModelStatus.kObjectiveBound: TerminationCondition.objectiveLimit,
+    highspy.HighsModelStatus.kObjectiveTarget: TerminationCondition.objectiveLimit,
+    highspy.HighsModelStatus.kModelEmpty: TerminationCondition.unknown,
+    highspy.HighsModelStatus.kLoadError: TerminationCondition.error,
+    highspy.HighsModelStatus.kModelError: TerminationCondition.error,
+    highspy.HighsModelStatus.kPresolveError: TerminationCondition.error,
+    highspy.HighsModelStatus.kSolveError: TerminationCondition.error,
+    highspy.HighsModelStatus.kPostsolveError: TerminationCondition.error,
+}
+
+
+class NotLinearError(ValueError):
+    """The model has a term this linear interface cannot pass to HiGHS."""
+
+
+def _terms(e: Any, mult: float, vs: list[Any], cs: list[float]) -> float:
+    """Append e's linear terms (times ``mult``) to ``vs``/``cs``; return its constant."""
+    tp = type(e)
+    if tp in native_numeric_types:
+        return mult * e
+    if tp is LinearExpression or tp is SumExpression:
+        const = 0.0
+        for a in e.args:
+            ta = type(a)
+            if ta is VarData and not a.fixed:
+                vs.append(a)
+                cs.append(mult)
+            elif ta is MonomialTermExpression:
+                coef, v = a.args
+                if type(coef) not in native_numeric_types:
+                    coef = pyo.value(coef)
+                if v.fixed:
+                    const += mult * coef * v.value
+                else:
+                    vs.append(v)
+                    cs.append(mult * coef)
+            elif ta in native_numeric_types:
+                const += mult * a
+            else:
+                const += _terms(a, mult, vs, cs)
+        return const
+    if tp is MonomialTermExpression:
+        coef, v = e.args
+        coef = coef if type(coef) in native_numeric_types else pyo.value(coef)
+        if v.fixed:
+            return mult * coef * v.value
+        vs.append(v)
+        cs.append(mult * coef)
+        return 0.0
+    if tp is NegationExpression:
+        return _terms(e.args[0], -mult, vs, cs)
+    if e.is_named_expression_type():
+        return _terms(e.expr, mult, vs, cs)
+    if e.is_variable_type():
+        if e.fixed:
+            return mult * e.value
+        vs.append(e)
+        cs.append(mult)
+        return 0.0
+    if not e.is_potentially_variable():
+        return mult * pyo.value(e)
+    repn = generate_standard_repn(e, compute_values=True, quadratic=False)
+    if repn.nonlinear_expr is not None:
+        raise NotLinearError(f"not a linear expression: {e}")
+    for c, v in zip(repn.linear_coefs, repn.linear_vars, strict=True):
+        vs.append(v)
+        cs.append(mult * c)
+    return mult * pyo.value(repn.constant)
+
+
+@dataclass
+class Compiled:
+    """A linear model as HiGHS arrays, and the Pyomo objects behind rows and columns."""
+
+    columns: list[Any]
+    rows: list[Any]
+    cost: np.ndarray
+    offset: float
+    maximise: bool
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+
+
+def _bound(b: Any, default: float) -> float:
+    if b is None:
+        return default
+    return float(b) if type(b) in native_numeric_types else float(pyo.value(b))
+
+
+class _Flat:
+    """Terms of many rows gathered as flat lists; sorted out with NumPy afterwards.
+
+    Each ``LinearExpression`` contributes its argument list as is (a C-level
+    ``extend``); only afterwards are the arguments told apart by type
+    (variable, (coefficient, variable) term, number), in bulk.  Bodies of any
+    other form go through :func:`_terms` one term at a time.
+    """
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+        self.arg_row: list[int] = []
+        self.arg_len: list[int] = []
+        self.arg_mult: list[float] = []
+        self.vars: list[Any] = []
+        self.coefs: list[float] = []
+        self.rows: list[int] = []
+
+    def add(self, e: Any, row: int, mult: float = 1.0) -> float:
+        """Add ``mult`` x e to ``row``; return the constant part not yet counted."""
+        tp = type(e)
+        if tp is LinearExpression:
+            args = e.args
+            self.args.extend(args)
+            self.arg_row.append(row)
+            self.arg_len.append(len(args))
+            self.arg_mult.append(mult)
+            return 0.0
+        if tp is SumExpression or e.is_named_expression_type():
+            const = 0.0
+            for a in (e.args if tp is SumExpression else (e.expr,)):
+                if type(a) in native_numeric_types:
+                    const += mult * a
+                else:
+                    const += self.add(a, row, mult)
+            return const
+        vs: list[Any] = []
+        cs: list[float] = []
+        const = _terms(e, mult, vs, cs)
+        self.vars.extend(vs)
+        self.coefs.extend(cs)
+        self.rows.extend([row] * len(vs))
+        return const
+
+    def arrays(self, n_rows: int) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray]:
+        """(variables, coefficients, row of each term, constant of each row + 1)."""
+        const = np.zeros(n_rows + 1)
+        args = self.args
+        n = len(args)
+        lens = np.asarray(self.arg_len, dtype=np.int64)
+        row = np.repeat(np.asarray(self.arg_row, dtype=np.int64), lens)
+        mult = np.repeat(np.asarray(self.arg_mult, dtype=float), lens)
+        # 0: variable, 1: (coefficient, variable) term, 2: anything else
+        code = np.fromiter(map(_KIND.get, map(type, args), repeat(2)), dtype=np.int8, count=n)
+        is_var = code == 0
+        is_mono = code == 1
+        vars_: list[Any] = list(compress(args, is_var.tolist()))
+        mono_coef = np.zeros(0)
+        if is_mono.any():
+            mono_c, mono_v = zip(*map(_MONO_ARGS, compress(args, is_mono.tolist())),
+                                 strict=True)
+            vars_ += mono_v
+            if not set(map(type, mono_c)) <= native_numeric_types:
+                mono_c = tuple(c if type(c) in native_numeric_types else pyo.value(c)
+                               for c in mono_c)
+            mono_coef = np.fromiter(mono_c, dtype=float, count=len(mono_c))
+        coef = np.concatenate((np.ones(int(is_var.sum())), mono_coef)) \
+            * np.concatenate((mult[is_var], mult[is_mono]))
+        rows = np.concatenate((row[is_var], row[is_mono]))
+        extra_v: list[Any] = []
+        extra_c: list[float] = []
+        extra_r: list[int] = []
+        for i in np.flatnonzero(code == 2).tolist():
+            a = args[i]
+            r = int(row[i])
+            if type(a) in native_numeric_types:
+                const[r] += mult[i] * a
+                continue
+            vs: list[Any] = []
+            cs: list[float] = []
+            const[r] += _terms(a, float(mult[i]), vs, cs)
+            extra_v += vs
+            extra_c += cs
+            extra_r += [r] * len(vs)
+        vars_ += extra_v + self.vars
+        coef = np.concatenate((coef, np.asarray(extra_c + self.coefs, dtype=float)))
+        rows = np.concatenate((rows, np.asarray(extra_r + self.rows, dtype=np.int64)))
+        return vars_, coef, rows, const
+
+
+#: kind code of a term's type (see :meth:`_Flat.arrays`)
+_KIND: dict[type, int] = {VarData: 0, MonomialTermExpression: 1}
+
+
+def _columns(vars_: list[Any]) -> tuple[list[Any], np.ndarray]:
+    """Distinct variables in order of first appearance, and each term's column.
+
+    One stable sort of the variables' ids groups equal variables; columns are
+    then numbered by where each variable first appears, so the LP handed to
+    HiGHS does not depend on memory addresses.
+    """
+    n = len(vars_)
+    if n == 0:
+        return [], np.zeros(0, dtype=np.int64)
+    ids = np.fromiter(map(id, vars_), dtype=np.int64, count=n)
+    order = np.argsort(ids, kind="stable")
+    sid = ids[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sid[1:], sid[:-1], out=new[1:])
+    group = np.cumsum(new) - 1                  # group of each sorted term
+    first = order[new]                          # first position of each group
+    rank = np.empty(len(first), dtype=np.int64)
+    by_first = np.argsort(first, kind="stable")
+    rank[by_first] = np.arange(len(first))
+    col = np.empty(n, dtype=np.int64)
+    col[order] = rank[group]
+    get = vars_.__getitem__
+    return list(map(get, first[by_first].tolist())), col
+
+
+_SLOTS = ("_lb", "_ub", "_domain", "_fixed", "_value")
+#: (coefficient, variable) of a MonomialTermExpression, read without the property call
+_MONO_ARGS = attrgetter("_args_") if hasattr(MonomialTermExpression((1, None)), "_args_") \
+    else attrgetter("args")
+
+
+def _col_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Column bounds (domain and declared bounds; a fixed variable at its value)."""
+    n = len(columns)
+    lower = np.empty(n)
+    upper = np.empty(n)
+    if n and all(hasattr(VarData, a) for a in _SLOTS):
+        lbs, ubs, doms, fixed, vals = zip(*map(attrgetter(*_SLOTS), columns), strict=True)
+        dom_ids = np.fromiter(map(id, doms), dtype=np.int64, count=n)
+        dom_lo = np.empty(n)
+        dom_hi = np.empty(n)
+        for d_id in np.unique(dom_ids):
+            at = dom_ids == d_id
+            dl, du = doms[int(np.flatnonzero(at)[0])].bounds()
+            dom_lo[at] = -INF if dl is None else dl
+            dom_hi[at] = INF if du is None else du
+
+        def num(bs: tuple[Any, ...], none: float) -> np.ndarray:
+            if not set(map(type, bs)) <= native_numeric_types | {type(None)}:
+                bs = tuple(None if b is None else pyo.value(b) for b in bs)
+            out = np.array(bs, dtype=float)  # None -> nan
+            out[np.isnan(out)] = none
+            return out
+
+        lower = np.maximum(num(lbs, -INF), dom_lo)
+        upper = np.minimum(num(ubs, INF), dom_hi)
+        fx = np.fromiter(fixed, dtype=bool, count=n)
+        if fx.any():
+            fv = np.array([v for v, f in zip(vals, fixed, strict=True) if f], dtype=float)
+            lower[fx] = fv
+            upper[fx] = fv
+        return lower, upper
+    for j, v in enumerate(columns):  # pragma: no cover - other Pyomo versions
+        if v.fixed:
+            lower[j] = upper[j] = v.value
+            continue
+        lb, ub = v.bounds
+        lower[j] = -INF if lb is None else lb
+        upper[j] = INF if ub is None else ub
+    return lower, upper
+
+
+def compile_model(model: pyo.Block) -> Compiled:
+    """Every active constraint and the active objective, as column-wise arrays."""
+    import scipy.sparse as sp
+
+    flat = _Flat()
+    rows: list[Any] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    const: list[float] = []
+    for i, con in enumerate(model.component_data_objects(pyo.Constraint, active=True,
+                                                         descend_into=True)):
+        const.append(flat.add(con.body, i))
+        rows.append(con)
+        lower.append(_bound(con.lower, -INF))
+        upper.append(_bound(con.upper, INF))
+    n_rows = len(rows)
+    objectives = list(model.component_data_objects(pyo.Objective, active=True,
+                                                   descend_into=True))
+    if len(objectives) > 1:
+        raise ValueError("the model has more than one active objective")
+    maximise = False
+    obj_const = 0.0
+    if objectives:
+        # The objective is row n_rows of the same flat lists, split off below.
+        obj_const = flat.add(objectives[0].expr, n_rows)
+        maximise = objectives[0].sense == pyo.maximize
+    vars_, coef, term_row, row_const = flat.arrays(n_rows)
+    columns, term_col = _columns(vars_)
+    n = len(columns)
+    fixed = np.fromiter((v.fixed for v in columns), dtype=bool, count=n) \
+        if not hasattr(VarData, "_fixed") else \
+        np.fromiter(map(attrgetter("_fixed"), columns), dtype=bool, count=n)
+    if fixed.any():
+        # Fixed variables are constants, as in Pyomo's own interface.
+        vals = np.array([v.value if f else 0.0 for v, f in zip(columns, fixed, strict=True)])
+        hit = fixed[term_col]
+        np.add.at(row_const, term_row[hit], coef[hit] * vals[term_col[hit]])
+        coef = np.where(hit, 0.0, coef)
+    in_obj = term_row == n_rows
+    cost = np.zeros(n)
+    np.add.at(cost, term_col[in_obj], coef[in_obj])
+    keep = ~in_obj
+    a = sp.csc_array((coef[keep], (term_row[keep], term_col[keep])), shape=(n_rows, n))
+    a.sum_duplicates()
+    a.eliminate_zeros()
+    col_lower, col_upper = _col_bounds(columns)
+    shift = row_const[:n_rows] + np.asarray(const, dtype=float)
+    return Compiled(columns, rows, cost, obj_const + float(row_const[n_rows]), maximise,
+                    col_lower, col_upper,
+                    np.asarray(lower, dtype=float) - shift, np.asarray(upper, dtype=float) - shift,
+                    a.indptr.astype(np.int32), a.indices.astype(np.int32),
+                    a.data.astype(float))
+
+
+def to_highs(c: Compiled) -> highspy.Highs:
+    """A silent Highs instance holding the compiled model."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    sense = highspy.ObjSense.kMaximize if c.maximise else highspy.ObjSense.kMinimize
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(c.columns)
+    lp.num_row_ = len(c.rows)
+    lp.sense_ = sense
+    lp.offset_ = c.offset
+    lp.col_cost_ = c.cost
+    lp.col_lower_ = c.col_lower
+    lp.col_upper_ = c.col_upper
+    lp.row_lower_ = c.row_lower
+    lp.row_upper_ = c.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = c.start
+    lp.a_matrix_.index_ = c.index
+    lp.a_matrix_.value_ = c.value
+    lp.a_matrix_.num_col_ = len(c.columns)
+    lp.a_matrix_.num_row_ = len(c.rows)
+    h.passModel(lp)
+    return h
+
+
+class Loader:
+    """Loads HiGHS's primal values into the Pyomo variables; hands out row duals."""
+
+    def __init__(self, c: Compiled, h: highspy.Highs) -> None:
+        self.c = c
+        self.sol = h.getSolution()
+
+    def load_vars(self) -> None:
+        for v, x in zip(self.c.columns, self.sol.col_value, strict=True):
+            v.set_value(x, skip_validation=True)
+
+    def get_duals(self) -> dict[Any, float]:
+        if not self.sol.dual_valid:
+            raise ValueError("HiGHS returned no duals")
+        return dict(zip(self.c.rows, self.sol.row_dual, strict=True))
+
+
+@dataclass
+class Results:
+    """The parts of Pyomo's solver results that ``planner.solve`` reads."""
+
+    termination_condition: TerminationCondition
+    solution_status: SolutionStatus
+    solution_loader: Loader
+    incumbent_objective: float | None
+    highs: highspy.Highs
+    compiled: Compiled
+
+
+def set_options(h: highspy.Highs, options: dict[str, Any] | None) -> None:
+    """HiGHS options by their HiGHS names (``time_limit``, ``threads``, ``solver``, ...)."""
+    for key, val in (options or {}).items():
+        if val is None:
+            continue
+        if key == "time_limit":
+            val = float(val)
+        elif key == "threads":
+            val = int(val)
+        h.setOptionValue(key, val)
+
+
+def run(h: highspy.Highs, c: Compiled) -> Results:
+    """Run HiGHS on the model it holds and wrap the outcome."""
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has = info.primal_solution_status == 2
+    if status == highspy.HighsModelStatus.kOptimal:
+        sol = SolutionStatus.optimal
+    elif has:
+        sol = SolutionStatus.feasible
+    else:
+        sol = SolutionStatus.noSolution
+    term = _TERMINATION.get(status, TerminationCondition.unknown)
+    return Results(term, sol, Loader(c, h), info.objective_function_value if has else None,
+                   h, c)
+
+
+def solve(model: pyo.Block, options: dict[str, Any] | None = None) -> Results:
+    """Compile ``model``, pass it to HiGHS with ``options`` and solve it."""
+    with PauseGC():
+        c = compile_model(model)
+        h = to_highs(c)
+    set_options(h, options)
+    return run(h, c)
