@@ -242,21 +242,22 @@ _KIND: dict[type, int] = {VarData: 0, MonomialTermExpression: 1}
 def _columns(vars_: list[Any]) -> tuple[list[Any], np.ndarray]:
     """Distinct variables in order of first appearance, and each term's column.
 
-    One stable sort of the variables' ids groups equal variables; columns are
-    then numbered by where each variable first appears, so the LP handed to
+    One sort of the variables' ids groups equal variables; columns are then
+    numbered by where each variable first appears, so the LP handed to
     HiGHS does not depend on memory addresses.
     """
     n = len(vars_)
     if n == 0:
         return [], np.zeros(0, dtype=np.int64)
     ids = np.fromiter(map(id, vars_), dtype=np.int64, count=n)
-    order = np.argsort(ids, kind="stable")
+    order = np.argsort(ids)
     sid = ids[order]
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(sid[1:], sid[:-1], out=new[1:])
     group = np.cumsum(new) - 1                  # group of each sorted term
-    first = order[new]                          # first position of each group
+    # first position of each group: the smallest term position among its members
+    first = np.minimum.reduceat(order, np.flatnonzero(new))
     rank = np.empty(len(first), dtype=np.int64)
     by_first = np.argsort(first, kind="stable")
     rank[by_first] = np.arange(len(first))
@@ -284,7 +285,10 @@ def _col_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         dom_hi = np.empty(n)
         for d_id in np.unique(dom_ids):
             at = dom_ids == d_id
-            dl, du = doms[int(np.flatnonzero(at)[0])].bounds()
+            dom = doms[int(np.flatnonzero(at)[0])]
+            if dom.isdiscrete():
+                raise NotLinearError(f"integer variables are not supported ({dom})")
+            dl, du = dom.bounds()
             dom_lo[at] = -INF if dl is None else dl
             dom_hi[at] = INF if du is None else du
 

@@ -161,3 +161,11 @@ def test_cli_method_and_gap(tmp_path: Path) -> None:
     assert [g[2] for g in got] == pytest.approx([11_000, 16_000], rel=1e-6)
     bad = CliRunner().invoke(main, ["run", str(src), "--gap", "-1"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_integer_variables_are_refused_not_relaxed() -> None:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(within=pyo.Binary)
+    m.obj = pyo.Objective(expr=m.x, sense=pyo.maximize)
+    res = solve(m)
+    assert res.status == "error" and "integer" in res.message
