@@ -213,6 +213,30 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def medians(rows: list[dict[str, Any]]) -> str:
+    """Median build + translate (wall and CPU) per size and engine, and the ratio to linopy."""
+    import statistics
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if "build+translate" in r:
+            groups.setdefault((r["size"], r["engine"]), []).append(r)
+    if not any(len(v) > 1 for v in groups.values()):
+        return ""
+    lines = ["", "Medians of build + translate over the runs above:", "",
+             "| size | engine | runs | wall s | CPU s | CPU ratio to linopy |",
+             "|---|---|---|---|---|---|"]
+    for (size, engine), rs in groups.items():
+        wall = statistics.median(r["build+translate"] for r in rs)
+        cpu = statistics.median(r["build+translate_cpu"] for r in rs)
+        ref = groups.get((size, "linopy"))
+        ratio = ""
+        if ref:
+            ratio = f"{cpu / statistics.median(r['build+translate_cpu'] for r in ref):.2f}"
+        lines.append(f"| {size} | {engine} | {len(rs)} | {wall:.2f} | {cpu:.2f} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", nargs="+", default=["10k", "100k"])
@@ -227,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="HiGHS methods to solve with: choose simplex ipm pdlp")
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per (size, engine), interleaved; medians summarised")
     ap.add_argument("--name", default=None, help="results file name (default from options)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -242,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                     "threads": args.threads}
             engines = ["pyomo", *(["linopy"] if args.linopy else []),
                        *(["idiomatic"] if args.idiomatic else [])]
-            for engine in engines:
+            for engine in [e for _ in range(args.repeat) for e in engines]:
                 r = spawn(size, engine, opts)
                 if args.solve or args.check:
                     r["method"] = method
@@ -257,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
             "seconds are wall-clock (*_cpu: CPU seconds of the process, robust to other load "
             "on the machine); peak_gb is the child process's peak RSS.\n\n"
-            + table(rows) + "\n")
+            + table(rows) + "\n" + medians(rows))
     RESULTS.mkdir(exist_ok=True)
     name = args.name or "-".join(["build", *args.sizes, *(["solve"] if args.solve else [])])
     (RESULTS / f"{name}.md").write_text(text)
