@@ -1,4 +1,7 @@
-"""Solve a built model with HiGHS through Pyomo's HiGHS interface, with duals.
+"""Solve a built model with HiGHS, with duals.
+
+Models go through Pyomo's HiGHS interface, or as arrays (planner.highs_direct)
+when they are large.
 
 Every termination is mapped to a status word for the report; no solver
 exception leaks out.
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
 from planner.data import Settings
@@ -62,17 +66,39 @@ def gap_options(gap: float | None) -> dict[str, Any]:
     return {"ipm_optimality_tolerance": float(gap), "pdlp_d_gap_tol": float(gap)}
 
 
+#: Models with more variables than this go to HiGHS as arrays through
+#: :mod:`planner.highs_direct` (several times faster to translate); smaller ones
+#: through Pyomo's own HiGHS interface.  Both give the same LP, optimum and duals
+#: (tests/test_solver_options.py, tests/test_properties.py).
+DIRECT_ABOVE = 50_000
+
+
 def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> Any:
     """One HiGHS call, without loading anything into the model.
 
-    The model goes to HiGHS as arrays through :mod:`planner.highs_direct`
-    (several times faster to translate than Pyomo's persistent HiGHS
-    interface, with the same results interface: termination_condition,
-    solution_status, solution_loader.load_vars() and get_duals()).
+    ``options["translator"]`` may force ``"pyomo"`` or ``"direct"``; the default
+    ``"auto"`` picks by size (:data:`DIRECT_ABOVE`).  Either way the result offers
+    termination_condition, solution_status and solution_loader.load_vars() /
+    get_duals().
     """
-    from planner import highs_direct
+    opts = dict(options or {})
+    translator = opts.pop("translator", None) or "auto"
+    if translator == "auto":
+        translator = "direct" if model.nvariables() > DIRECT_ABOVE else "pyomo"
+    if translator == "direct":
+        from planner import highs_direct
 
-    return highs_direct.solve(model, options)
+        return highs_direct.solve(model, opts)
+    time_limit = opts.pop("time_limit", None)
+    threads = opts.pop("threads", None)
+    kwargs: dict[str, Any] = {"load_solutions": False,
+                              "raise_exception_on_nonoptimal_result": False,
+                              "solver_options": {"output_flag": False, **opts}}
+    if time_limit:
+        kwargs["time_limit"] = float(time_limit)
+    if threads:
+        kwargs["threads"] = int(threads)
+    return SolverFactory("highs").solve(model, **kwargs)
 
 
 def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None) -> SolveResult:

@@ -85,7 +85,7 @@ def test_nonlinear_model_is_an_error_status_not_a_crash() -> None:
     m = pyo.ConcreteModel()
     m.x = pyo.Var(bounds=(1, 2))
     m.obj = pyo.Objective(expr=m.x * m.x)
-    res = solve(m)
+    res = solve(m, {"translator": "direct"})
     assert res.status == "error" and not res.has_solution
 
 
@@ -167,5 +167,5 @@ def test_integer_variables_are_refused_not_relaxed() -> None:
     m = pyo.ConcreteModel()
     m.x = pyo.Var(within=pyo.Binary)
     m.obj = pyo.Objective(expr=m.x, sense=pyo.maximize)
-    res = solve(m)
+    res = solve(m, {"translator": "direct"})
     assert res.status == "error" and "integer" in res.message
