@@ -435,8 +435,8 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
     for p in base.plan:
         if p["material"] == mat:
             vol[(last_country[p["offer"]], p["period"])] += float(p["volume"])
-    countries = sorted({c for c, _ in vol}, key=lambda c: -sum(
-        v for (cc, _), v in vol.items() if cc == c))
+    countries = sorted({c for c, _ in vol}, key=lambda c: (-sum(
+        v for (cc, _), v in vol.items() if cc == c), c))
     if countries:
         h, first, last = data.block(f"{mat}: purchases by supplier country (t), {case}",
                                     ["period", *countries], labels,
@@ -474,8 +474,8 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
         if e["material"] == mat:
             ex_vol[(e["country"], e["stage"])] += float(e["volume"])
     if ex_vol and total > 0:
-        ctry = sorted({c for c, _ in ex_vol}, key=lambda c: -max(
-            v for (cc, _), v in ex_vol.items() if cc == c))
+        ctry = sorted({c for c, _ in ex_vol}, key=lambda c: (-max(
+            v for (cc, _), v in ex_vol.items() if cc == c), c))
         stages = [s for s in plan.stages if any(k == s for _, k in ex_vol)]
         h, first, last = data.block(f"{mat}: share of the horizon's volume by country and "
                                     f"stage, {case}", ["country", *stages], ctry,
