@@ -146,6 +146,7 @@ class Settings:
     time_limit: float | None = None
     threads: int | None = None
     method: str = "choose"
+    gap: float | None = None
 
 
 @dataclass

@@ -101,7 +101,8 @@ SETTING_KEYS: dict[str, tuple[Kind, str]] = {
     "time_limit": ("number", "Solver time limit in seconds per case (default: none)."),
     "threads": ("number", "Solver threads (default: HiGHS's choice)."),
     "method": ("text", "Solver method: choose, simplex, ipm or pdlp (default: choose)."),
-    "mip_gap": ("number", "Optimality gap (unused for this LP; accepted for completeness)."),
+    "gap": ("number", "Relative optimality gap for the ipm and pdlp methods (simplex always "
+            "solves to optimality; default: HiGHS's)."),
 }
 
 PERIODS = Sheet(

@@ -46,7 +46,7 @@ class SolveResult:
 
 def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
                    ) -> dict[str, Any]:
-    """HiGHS options from Settings (time_limit, threads, method), CLI overrides last."""
+    """HiGHS options from Settings (time_limit, threads, method, gap), CLI overrides last."""
     opts: dict[str, Any] = {}
     if settings.time_limit:
         opts["time_limit"] = float(settings.time_limit)
@@ -54,6 +54,7 @@ def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
         opts["threads"] = int(settings.threads)
     if settings.method and settings.method != "choose":
         opts["solver"] = settings.method
+    opts.update(gap_options(settings.gap))
     opts.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return opts
 

@@ -663,6 +663,7 @@ class Validator:
             time_limit=raw.get("time_limit"),
             threads=None if threads is None else int(threads),
             method=method,
+            gap=raw.get("gap"),
         )
 
     @property

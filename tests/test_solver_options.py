@@ -169,3 +169,12 @@ def test_integer_variables_are_refused_not_relaxed() -> None:
     m.obj = pyo.Objective(expr=m.x, sense=pyo.maximize)
     res = solve(m, {"translator": "direct"})
     assert res.status == "error" and "integer" in res.message
+
+
+def test_settings_gap_reaches_the_solver_options(tmp_path: Path) -> None:
+    data = wb.valid_data()
+    data.setdefault("Settings", []).append({"setting": "gap", "value": 1e-5})
+    plan = load(wb.write(tmp_path, data))
+    assert plan.settings.gap == 1e-5
+    opts = solver_options(plan.settings)
+    assert opts["ipm_optimality_tolerance"] == 1e-5 and opts["pdlp_d_gap_tol"] == 1e-5
