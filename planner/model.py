@@ -99,14 +99,23 @@ def build_model(plan: PlanData, ix: Index, case: Case) -> tuple[pyo.ConcreteMode
     with PauseGC():
         g = group(plan, ix, case)
         m = pyo.ConcreteModel(name=case.name)
-        add_variables(m, plan, case, g)
-        add_objective(m, plan, g)
-        add_balance(m, plan, case, g)
-        add_stockpile(m, plan, g)
-        add_capacity(m, plan, case, g)
-        add_quotas(m, plan, ix, case, g)
-        add_caps(m, plan, case, g)
+        add_families(m, plan, ix, case, g)
     return m, g
+
+
+def add_families(b: pyo.Block, plan: PlanData, ix: Index, case: Case, g: Groups) -> None:
+    """Variables, objective and every constraint family of one case, on block ``b``.
+
+    The table of contents of the model; also used for the sub-blocks of the
+    two-stage stockpile-sizing model (planner.sizing).
+    """
+    add_variables(b, plan, case, g)
+    add_objective(b, plan, g)
+    add_balance(b, plan, case, g)
+    add_stockpile(b, plan, g)
+    add_capacity(b, plan, case, g)
+    add_quotas(b, plan, ix, case, g)
+    add_caps(b, plan, case, g)
 
 
 def _years(plan: PlanData) -> list[float]:

@@ -37,18 +37,7 @@ import pyomo.environ as pyo
 
 from planner.cases import Case, Index, build_case
 from planner.data import PlanData, StockpileRow
-from planner.model import (
-    Groups,
-    add_balance,
-    add_capacity,
-    add_caps,
-    add_objective,
-    add_quotas,
-    add_stockpile,
-    add_variables,
-    group,
-    shortage_penalty,
-)
+from planner.model import Groups, add_families, group, shortage_penalty
 from planner.solve import solve, solver_options
 from planner.stress import (
     Baseline,
@@ -122,14 +111,8 @@ def case_block(top: Any, name: str, plan: PlanData, ix: Index, case: Case) -> tu
     g = group(plan, ix, case)
     top.add_component(name, pyo.Block())
     b = getattr(top, name)
-    add_variables(b, plan, case, g)
-    add_objective(b, plan, g)
+    add_families(b, plan, ix, case, g)
     b.total_cost.deactivate()
-    add_balance(b, plan, case, g)
-    add_stockpile(b, plan, g)
-    add_capacity(b, plan, case, g)
-    add_quotas(b, plan, ix, case, g)
-    add_caps(b, plan, case, g)
     return b, g
 
 

@@ -393,11 +393,14 @@ def build_template(example: bool = False, stages: Sequence[str] | None = None) -
 
 
 def build_workbook(data: dict[str, list[dict[str, Any]]],
-                   extra: dict[str, Sequence[str]] | None = None) -> Workbook:
+                   extra: dict[str, Sequence[str]] | None = None,
+                   sources: Sequence[tuple[str, str]] = ()) -> Workbook:
     """An input workbook holding ``data`` (sheet -> rows of column -> value).
 
     Stages come from ``data["Stages"]``; ``extra`` adds note columns per sheet
-    (e.g. ``{"Offers": ["source"]}``).  Examples and tests build workbooks this way.
+    (e.g. ``{"Offers": ["source"]}``); ``sources`` (tag or reference, meaning)
+    adds a Sources sheet after the Instructions, which the loader ignores.
+    Examples and tests build workbooks this way.
     """
     stages = [str(r["stage"]) for r in data.get("Stages", []) if r.get("stage") is not None]
     wb = Workbook()
@@ -407,14 +410,28 @@ def build_workbook(data: dict[str, list[dict[str, Any]]],
     for sheet in SHEETS:
         write_sheet(wb.create_sheet(sheet.name), sheet, stages, data.get(sheet.name, []),
                     (extra or {}).get(sheet.name, ()))
+    if sources:
+        _write_sources(wb.create_sheet("Sources", 1), sources)
     _add_list_names(wb)
     return wb
 
 
+def _write_sources(ws: Worksheet, sources: Sequence[tuple[str, str]]) -> None:
+    """The legend of source tags and the references behind them."""
+    ws.append(["tag or reference", "meaning"])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for tag, text in sources:
+        ws.append([tag, text])
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 120
+
+
 def write_workbook(path: str | Path, data: dict[str, list[dict[str, Any]]],
-                   extra: dict[str, Sequence[str]] | None = None) -> Path:
+                   extra: dict[str, Sequence[str]] | None = None,
+                   sources: Sequence[tuple[str, str]] = ()) -> Path:
     """Write an input workbook holding ``data`` atomically (see :func:`build_workbook`)."""
-    return save_atomic(build_workbook(data, extra), path)
+    return save_atomic(build_workbook(data, extra, sources), path)
 
 
 def write_template(path: str | Path, example: bool = False,

@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.styles import Font
-
 from planner.template import write_workbook
 
 HERE = Path(__file__).resolve().parent
@@ -180,25 +177,9 @@ EXTRA: dict[str, Sequence[str]] = {name: ["source"] for name in
                                     "Scenarios")}
 
 
-def add_sources_sheet(path: Path) -> None:
-    """Append the Sources sheet (tag legend and references); the planner ignores it."""
-    wb = load_workbook(path)
-    ws = wb.create_sheet("Sources", 1)
-    ws.append(["tag or reference", "meaning"])
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for tag, text in SOURCES:
-        ws.append([tag, text])
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 120
-    wb.save(path)
-
-
 def build(path: Path = OUT) -> Path:
     """Write the example workbook (and its Sources sheet) to ``path``."""
-    write_workbook(path, data(), extra=EXTRA)
-    add_sources_sheet(path)
-    return path
+    return write_workbook(path, data(), extra=EXTRA, sources=SOURCES)
 
 
 if __name__ == "__main__":
