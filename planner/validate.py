@@ -407,6 +407,8 @@ class Validator:
         table = self.tables.get(norm_name(ROUTES.name))
         stage_cols = [s for s in self.stage_ids
                       if table is not None and norm_name(s) in table.columns]
+        if table is not None:
+            self._warn_stray_route_columns(table, all_facilities)
         for r in self.rows(ROUTES, extra=stage_cols):
             rid = r["route"]
             ok = self.unique(r, "route", rid, seen)
@@ -444,6 +446,20 @@ class Validator:
             if ok and rid is not None and all(f in facilities for f in chain.values()):
                 out[rid] = d.Route(rid, chain, r.row)
         return out
+
+    def _warn_stray_route_columns(self, table: RawTable, all_facilities: set[str]) -> None:
+        """A Routes column that is no stage but holds facility ids is probably a misspelt
+        stage: its cells are ignored (unknown columns are notes), so say so."""
+        known = {norm_name(s) for s in self.stage_ids} | {"route"}
+        for name, j in table.columns.items():
+            if name in known:
+                continue
+            ids = {str(label(v[j])) for _, v in table.rows if j < len(v)} & all_facilities
+            if ids:
+                self.warnings.append(
+                    f"Routes: column {table.headers[j]!r} is not a stage of the Stages sheet, "
+                    f"so the facilities in it ({', '.join(sorted(ids))}) are ignored. "
+                    "Rename it to the stage it stands for, or add that stage.")
 
     def offers(self, materials: set[str], routes: set[str]) -> dict[str, d.Offer]:
         out: dict[str, d.Offer] = {}

@@ -96,3 +96,18 @@ def test_number_stored_as_text_is_read_with_a_warning(tmp_path: Path) -> None:
     assert plan.demand[("M", 0)] == 100
     assert ("Demand!C2 (demand): the number '100' is stored as text; it was read as 100. "
             "Re-enter it as a number to be sure.") in plan.warnings
+
+
+def test_misspelt_stage_column_in_routes_is_warned_about(tmp_path: Path) -> None:
+    from tests.test_model import base
+
+    d = base()
+    d["Routes"] = [{"route": "R1", "mine": "FA", "seperation": "FB"},
+                   {"route": "R2", "sep": "FC"}]
+    path = tmp_path / "typo.xlsx"
+    write_workbook(path, d, extra={"Routes": ["seperation"]})
+    plan = api.load(path)
+    assert plan.routes["R1"].facilities == {"mine": "FA"}
+    assert ("Routes: column 'seperation' is not a stage of the Stages sheet, so the "
+            "facilities in it (FB) are ignored. Rename it to the stage it stands for, or add "
+            "that stage.") in plan.warnings
