@@ -23,9 +23,10 @@ def _problems(err: InputError, as_json: bool = False) -> None:
         click.echo(json.dumps({"ok": False, "problems": [p.as_dict() for p in err.problems],
                                "warnings": []}, indent=2))
         return
-    click.echo(f"{len(err.problems)} problem(s) found; nothing was written:", err=True)
+    # The list of problems is the command's answer, so it goes to stdout (as linters do).
+    click.echo(f"{len(err.problems)} problem(s) found; nothing was written:")
     for p in err.problems:
-        click.echo(f"  - {p}", err=True)
+        click.echo(f"  - {p}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -642,7 +642,7 @@ def test_cli_validate_bad_input_exits_2_without_traceback(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert "Traceback" not in proc.stdout + proc.stderr
     assert ("Offers, row 2, column unit_cost (Offers!E2): value -5: expected a non-negative "
-            "number in currency/t.") in proc.stderr
+            "number in currency/t.") in proc.stdout
 
 
 def test_cli_validate_json_lists_every_problem(tmp_path: Path) -> None:
