@@ -21,7 +21,7 @@ from planner.results import CaseResult
 def _problems(err: InputError, as_json: bool = False) -> None:
     if as_json:
         click.echo(json.dumps({"ok": False, "problems": [p.as_dict() for p in err.problems],
-                               "warnings": []}, indent=2))
+                               "warnings": err.warnings}, indent=2))
         return
     # The list of problems is the command's answer, so it goes to stdout (as linters do).
     click.echo(f"{len(err.problems)} problem(s) found; nothing was written:")

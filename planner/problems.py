@@ -71,6 +71,8 @@ def _show(value: object) -> str:
 class InputError(Exception):
     """Raised when a workbook cannot be turned into a plan; carries every problem."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: list[str] | None = None) -> None:
         super().__init__(f"{len(problems)} problem(s) in the input workbook")
         self.problems = problems
+        #: warnings gathered before the problems stopped the load
+        self.warnings = list(warnings or [])

@@ -729,7 +729,7 @@ def load_plan(path: str | Path) -> d.PlanData:
     v.problems.extend(problems)
     plan = v.build()
     if v.problems:
-        raise InputError(v.problems)
+        raise InputError(v.problems, v.warnings)
     from planner.checks import warnings_for
 
     plan.warnings.extend(warnings_for(plan))

@@ -110,3 +110,20 @@ def test_trailing_space_where_the_id_is_defined(tmp_path: Path) -> None:
     assert (p["cell"], p["value"], p["hint"]) == (
         "Offers!D2", "R_CN", "The route is written 'R_CN ', with surrounding spaces, where "
         "it is defined: remove them there.")
+
+
+def test_json_keeps_warnings_when_validation_fails(tmp_path: Path) -> None:
+    from planner.template import write_workbook
+    from tests.test_model import base
+
+    d = base()
+    d["Demand"][0]["demand"] = "100"  # read, with a warning
+    d["Offers"][0]["unit_cost"] = -1  # a problem
+    path = tmp_path / "w.xlsx"
+    write_workbook(path, d)
+    res = CliRunner().invoke(main, ["validate", "--json", str(path)])
+    assert res.exit_code == 2
+    out = json.loads(res.stdout)
+    assert [p["cell"] for p in out["problems"]] == ["Offers!E2"]
+    assert out["warnings"] == ["Demand!C2 (demand): the number '100' is stored as text; it was "
+                               "read as 100. Re-enter it as a number to be sure."]
