@@ -499,7 +499,7 @@ def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -
             echo(f"  note: {note}")
     if rep.supply_risk:
         echo("Supply risk of the base plan, most concentrated material x stage "
-             "(highest HHI over the periods):")
+             "(highest HHI over the periods, on a 0-1 scale):")
         worst: dict[tuple[str, str], dict[str, Any]] = {}
         for r in rep.supply_risk:
             k = (r["material"], r["stage"])
