@@ -8,10 +8,13 @@ from typing import Any
 Data = dict[str, list[dict[str, Any]]]
 
 
-def random_workbook(seed: int) -> Data:
-    """A small valid workbook: every sheet, rule kind, cap form and scenario action."""
+def random_workbook(seed: int, size: int = 1) -> Data:
+    """A small valid workbook: every sheet, rule kind, cap form and scenario action.
+
+    ``size`` > 1 allows more periods, materials, countries, facilities, routes and offers.
+    """
     rng = random.Random(seed)
-    n_per = rng.randint(1, 3)
+    n_per = rng.randint(1, 3 * size)
     periods = [2026 + i for i in range(n_per)]
     labels: list[Any] = [p if rng.random() < 0.5 else str(p) for p in periods]
 
@@ -28,8 +31,8 @@ def random_workbook(seed: int) -> Data:
             del out["to_period"]
         return out
 
-    mats = [f"M{i}" for i in range(rng.randint(1, 2))]
-    countries = [f"C{i}" for i in range(rng.randint(2, 4))]
+    mats = [f"M{i}" for i in range(rng.randint(1, 2 * size))]
+    countries = [f"C{i}" for i in range(rng.randint(2, 4 * size))]
     tags = ["G1", "G2"]
     stages = ["mine", "sep", "metal"][: rng.randint(1, 3)]
     companies = ["K1", "K2", "K3"]
@@ -45,7 +48,7 @@ def random_workbook(seed: int) -> Data:
     d["Demand"] = [{"material": m, "period": p, "demand": rng.choice([0, 20, 50, 100])}
                    for m in mats for p in periods if rng.random() < 0.85]
     facs = []
-    for i in range(rng.randint(2, 6)):
+    for i in range(rng.randint(2, 6 * size)):
         f = {"facility": f"F{i}", "country": rng.choice(countries), "stage": rng.choice(stages),
              "company": rng.choice([None, *companies]),
              "capacity": rng.choice([None, None, 0, 30, 80, 200]), **window()}
@@ -53,7 +56,7 @@ def random_workbook(seed: int) -> Data:
     d["Facilities"] = facs
     by_stage = {s: [f["facility"] for f in facs if f["stage"] == s] for s in stages}
     routes = []
-    for i in range(rng.randint(1, 5)):
+    for i in range(rng.randint(1, 5 * size)):
         r: dict[str, Any] = {"route": f"R{i}"}
         for s in stages:
             if by_stage[s] and rng.random() < 0.7:
@@ -64,7 +67,7 @@ def random_workbook(seed: int) -> Data:
         routes.append(r)
     d["Routes"] = routes
     offers = []
-    for i in range(rng.randint(1, 8)):
+    for i in range(rng.randint(1, 8 * size)):
         lo = rng.choice([None, 0, 0, 5, 20])
         hi = rng.choice([None, None, 40, 100])
         if lo is not None and hi is not None and lo > hi:

@@ -28,9 +28,9 @@ SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def _load(tmp_path: Path, seed: int) -> tuple[Path, PlanData]:
+def _load(tmp_path: Path, seed: int, size: int = 1) -> tuple[Path, PlanData]:
     path = tmp_path / f"r{seed}.xlsx"
-    write_workbook(path, random_workbook(seed))
+    write_workbook(path, random_workbook(seed, size))
     return path, api.load(path)
 
 
@@ -47,9 +47,10 @@ def test_optimum_matches_independent_implementation(tmp_path: Path, seed: int) -
             assert r.summary["unmet_demand"] == pytest.approx(ref["unmet_demand"], abs=1e-5)
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_fixed_seeds_match_independent_implementation(tmp_path: Path, seed: int) -> None:
-    _, plan = _load(tmp_path, seed)
+@pytest.mark.parametrize("seed,size", [(s, 1) for s in range(12)] + [(s, 3) for s in range(6)])
+def test_fixed_seeds_match_independent_implementation(tmp_path: Path, seed: int,
+                                                      size: int) -> None:
+    _, plan = _load(tmp_path, seed, size)
     for r in api.solve_all(plan):
         ref = reference(plan, r.name)
         assert r.status == ref["status"], (seed, r.name)
