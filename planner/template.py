@@ -416,6 +416,15 @@ def build_workbook(data: dict[str, list[dict[str, Any]]],
     return wb
 
 
+#: The legend of source tags of shared/data/rare-earth-facts.md, for Sources sheets.
+SOURCE_TAGS: tuple[tuple[str, str], ...] = (
+    ("[S]", "Primary or reputable source (official statistics, regulation, company reports)."),
+    ("[S2]", "Weaker source (press reports); verify before leaning on it."),
+    ("[D]", "Arithmetic on sourced values."),
+    ("[I]", "Illustrative assumption made for this example; replace with your own data."),
+)
+
+
 def _write_sources(ws: Worksheet, sources: Sequence[tuple[str, str]]) -> None:
     """The legend of source tags and the references behind them."""
     ws.append(["tag or reference", "meaning"])

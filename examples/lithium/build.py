@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from planner.template import write_workbook
+from planner.template import SOURCE_TAGS, write_workbook
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "lithium.xlsx"
@@ -27,10 +27,7 @@ LCE_PER_LI = 5.323
 DEMAND = [6_000, 9_000, 12_000, 15_000, 18_000]
 
 SOURCES = [
-    ("[S]", "Primary or reputable source (official statistics, regulation, company reports)."),
-    ("[S2]", "Weaker source (press reports); verify before leaning on it."),
-    ("[D]", "Arithmetic on sourced values."),
-    ("[I]", "Illustrative assumption made for this example; replace with your own data."),
+    *SOURCE_TAGS,
     ("", ""),
     ("USGS", "USGS Mineral Commodity Summaries 2025, 'Lithium': 2024 production (t Li) "
      "Australia 88,000, Chile 49,000, China 41,000, Zimbabwe 22,000, Argentina 18,000; "

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from planner.template import write_workbook
+from planner.template import SOURCE_TAGS, write_workbook
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "rare_earths.xlsx"
@@ -34,10 +34,7 @@ SHORTAGE_PENALTY = 20_000_000
 STOCKPILE_PENALTY = 10_000_000
 
 SOURCES = [
-    ("[S]", "Primary or reputable source (official statistics, regulation, company reports)."),
-    ("[S2]", "Weaker source (press reports); verify before leaning on it."),
-    ("[D]", "Arithmetic on sourced values."),
-    ("[I]", "Illustrative assumption made for this example; replace with your own data."),
+    *SOURCE_TAGS,
     ("", ""),
     ("USGS", "USGS Mineral Commodity Summaries 2025, 'Rare Earths': mine production 2024 "
      "(China 270,000 t REO, Myanmar 31,000 t, United States 45,000 t, Russia 2,500 t), "
