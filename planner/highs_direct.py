@@ -21,10 +21,12 @@ translation step, measured in ``benchmarks/`` and recorded in
 
 from __future__ import annotations
 
+import ctypes
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import compress, repeat
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import highspy
@@ -37,6 +39,7 @@ from pyomo.core.expr.numeric_expr import (
     LinearExpression,
     MonomialTermExpression,
     NegationExpression,
+    ProductExpression,
     SumExpression,
 )
 from pyomo.core.expr.numvalue import native_numeric_types
@@ -139,12 +142,6 @@ class Compiled:
     value: np.ndarray
 
 
-def _bound(b: Any, default: float) -> float:
-    if b is None:
-        return default
-    return float(b) if type(b) in native_numeric_types else float(pyo.value(b))
-
-
 class _Flat:
     """Terms of many rows gathered as flat lists; sorted out with NumPy afterwards.
 
@@ -173,6 +170,9 @@ class _Flat:
             self.arg_len.append(len(args))
             self.arg_mult.append(mult)
             return 0.0
+        if tp is ProductExpression and type(e.args[0]) in native_numeric_types:
+            # constant x expression, e.g. share x purchases(m, t): scale the inner terms
+            return self.add(e.args[1], row, mult * e.args[0])
         if tp is SumExpression or e.is_named_expression_type():
             const = 0.0
             for a in (e.args if tp is SumExpression else (e.expr,)):
@@ -189,28 +189,27 @@ class _Flat:
         self.rows.extend([row] * len(vs))
         return const
 
-    def arrays(self, n_rows: int) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray]:
-        """(variables, coefficients, row of each term, constant of each row + 1)."""
+    def arrays(self, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(variables as an object array, coefficients, row of each term,
+        constant of each row + 1)."""
         const = np.zeros(n_rows + 1)
         args = self.args
         n = len(args)
         lens = np.asarray(self.arg_len, dtype=np.int64)
         row = np.repeat(np.asarray(self.arg_row, dtype=np.int64), lens)
         mult = np.repeat(np.asarray(self.arg_mult, dtype=float), lens)
+        terms = np.fromiter(args, dtype=object, count=n)
         # 0: variable, 1: (coefficient, variable) term, 2: anything else
         code = np.fromiter(map(_KIND.get, map(type, args), repeat(2)), dtype=np.int8, count=n)
         is_var = code == 0
         is_mono = code == 1
-        vars_: list[Any] = list(compress(args, is_var.tolist()))
-        mono_coef = np.zeros(0)
-        if is_mono.any():
-            mono_c, mono_v = zip(*map(_MONO_ARGS, compress(args, is_mono.tolist())),
-                                 strict=True)
-            vars_ += mono_v
-            if not set(map(type, mono_c)) <= native_numeric_types:
-                mono_c = tuple(c if type(c) in native_numeric_types else pyo.value(c)
-                               for c in mono_c)
-            mono_coef = np.fromiter(mono_c, dtype=float, count=len(mono_c))
+        monos = terms[is_mono]
+        pairs = list(map(_MONO_ARGS, monos))
+        mono_v = np.fromiter(map(_FIRST_SECOND[1], pairs), dtype=object, count=len(pairs))
+        mono_c: Any = list(map(_FIRST_SECOND[0], pairs))
+        if not set(map(type, mono_c)) <= native_numeric_types:
+            mono_c = [c if type(c) in native_numeric_types else pyo.value(c) for c in mono_c]
+        mono_coef = np.fromiter(mono_c, dtype=float, count=len(mono_c))
         coef = np.concatenate((np.ones(int(is_var.sum())), mono_coef)) \
             * np.concatenate((mult[is_var], mult[is_mono]))
         rows = np.concatenate((row[is_var], row[is_mono]))
@@ -229,7 +228,9 @@ class _Flat:
             extra_v += vs
             extra_c += cs
             extra_r += [r] * len(vs)
-        vars_ += extra_v + self.vars
+        extra_v += self.vars
+        vars_ = np.concatenate((terms[is_var], mono_v,
+                                np.fromiter(extra_v, dtype=object, count=len(extra_v))))
         coef = np.concatenate((coef, np.asarray(extra_c + self.coefs, dtype=float)))
         rows = np.concatenate((rows, np.asarray(extra_r + self.rows, dtype=np.int64)))
         return vars_, coef, rows, const
@@ -237,9 +238,43 @@ class _Flat:
 
 #: kind code of a term's type (see :meth:`_Flat.arrays`)
 _KIND: dict[type, int] = {VarData: 0, MonomialTermExpression: 1}
+_FIRST_SECOND = (itemgetter(0), itemgetter(1))
 
 
-def _columns(vars_: list[Any]) -> tuple[list[Any], np.ndarray]:
+def _addresses_by_id(objs: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(id, objs), dtype=np.int64, count=len(objs))
+
+
+def _addresses_in_place(objs: np.ndarray) -> np.ndarray:
+    """The object pointers an object array holds, copied out as integers.
+
+    In CPython ``id(obj)`` is the object's address, which is what an object
+    array stores; reading the pointers in one copy avoids making one Python
+    integer per term (about a second per five million terms).
+    """
+    n = len(objs)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    objs = np.ascontiguousarray(objs)
+    view = (ctypes.c_int64 * n).from_address(objs.ctypes.data)
+    return np.ctypeslib.as_array(view).copy()
+
+
+def _pick_addresses() -> Callable[[np.ndarray], np.ndarray]:
+    """The in-place reader when it agrees with ``id()`` here, else ``id()`` itself."""
+    probe = np.fromiter([object(), object(), 1.5], dtype=object, count=3)
+    try:
+        if _addresses_in_place(probe).tolist() == list(map(id, probe)):
+            return _addresses_in_place
+    except (TypeError, ValueError, AttributeError):  # pragma: no cover - other runtimes
+        pass
+    return _addresses_by_id  # pragma: no cover - other runtimes
+
+
+addresses = _pick_addresses()
+
+
+def _columns(vars_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct variables in order of first appearance, and each term's column.
 
     One sort of the variables' ids groups equal variables; columns are then
@@ -248,23 +283,24 @@ def _columns(vars_: list[Any]) -> tuple[list[Any], np.ndarray]:
     """
     n = len(vars_)
     if n == 0:
-        return [], np.zeros(0, dtype=np.int64)
-    ids = np.fromiter(map(id, vars_), dtype=np.int64, count=n)
-    order = np.argsort(ids)
+        return vars_, np.zeros(0, dtype=np.int64)
+    ids = addresses(vars_)
+    # A stable sort (timsort here: the ids come in long ascending runs, as
+    # variables are allocated in index order) keeps equal ids in term order.
+    order = np.argsort(ids, kind="stable")
     sid = ids[order]
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(sid[1:], sid[:-1], out=new[1:])
     group = np.cumsum(new) - 1                  # group of each sorted term
-    # first position of each group: the smallest term position among its members
-    first = np.minimum.reduceat(order, np.flatnonzero(new))
+    # first position of each group: its first member, the sort being stable
+    first = order[new]
     rank = np.empty(len(first), dtype=np.int64)
     by_first = np.argsort(first, kind="stable")
     rank[by_first] = np.arange(len(first))
     col = np.empty(n, dtype=np.int64)
     col[order] = rank[group]
-    get = vars_.__getitem__
-    return list(map(get, first[by_first].tolist())), col
+    return vars_[first[by_first]], col
 
 
 _SLOTS = ("_lb", "_ub", "_domain", "_fixed", "_value")
@@ -273,48 +309,54 @@ _MONO_ARGS = attrgetter("_args_") if hasattr(MonomialTermExpression((1, None)), 
     else attrgetter("args")
 
 
-def _col_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Column bounds (domain and declared bounds; a fixed variable at its value)."""
-    n = len(columns)
+_LB, _UB, _DOMAIN, _FIXED = (attrgetter(a) for a in _SLOTS[:4])
+
+
+def _numbers(bs: list[Any], none: float) -> np.ndarray:
+    """Bounds as floats, ``none`` where there is none."""
+    if not set(map(type, bs)) <= native_numeric_types | {type(None)}:
+        bs = [None if b is None else pyo.value(b) for b in bs]
+    out = np.array(bs, dtype=float)  # None -> nan
+    out[np.isnan(out)] = none
+    return out
+
+
+def _col_bounds(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column bounds (domain and declared bounds; a fixed variable at its value),
+    and which columns are fixed.  Read slot by slot in bulk."""
+    n = len(cols)
     lower = np.empty(n)
     upper = np.empty(n)
     if n and all(hasattr(VarData, a) for a in _SLOTS):
-        lbs, ubs, doms, fixed, vals = zip(*map(attrgetter(*_SLOTS), columns), strict=True)
-        dom_ids = np.fromiter(map(id, doms), dtype=np.int64, count=n)
-        dom_lo = np.empty(n)
-        dom_hi = np.empty(n)
-        for d_id in np.unique(dom_ids):
-            at = dom_ids == d_id
-            dom = doms[int(np.flatnonzero(at)[0])]
+        doms = np.fromiter(map(_DOMAIN, cols), dtype=object, count=n)
+        _, first, inv = np.unique(addresses(doms), return_index=True, return_inverse=True)
+        dom_lo = np.empty(len(first))
+        dom_hi = np.empty(len(first))
+        for k, i in enumerate(first.tolist()):
+            dom = doms[i]
             if dom.isdiscrete():
                 raise NotLinearError(f"integer variables are not supported ({dom})")
             dl, du = dom.bounds()
-            dom_lo[at] = -INF if dl is None else dl
-            dom_hi[at] = INF if du is None else du
-
-        def num(bs: tuple[Any, ...], none: float) -> np.ndarray:
-            if not set(map(type, bs)) <= native_numeric_types | {type(None)}:
-                bs = tuple(None if b is None else pyo.value(b) for b in bs)
-            out = np.array(bs, dtype=float)  # None -> nan
-            out[np.isnan(out)] = none
-            return out
-
-        lower = np.maximum(num(lbs, -INF), dom_lo)
-        upper = np.minimum(num(ubs, INF), dom_hi)
-        fx = np.fromiter(fixed, dtype=bool, count=n)
-        if fx.any():
-            fv = np.array([v for v, f in zip(vals, fixed, strict=True) if f], dtype=float)
-            lower[fx] = fv
-            upper[fx] = fv
-        return lower, upper
-    for j, v in enumerate(columns):  # pragma: no cover - other Pyomo versions
+            dom_lo[k] = -INF if dl is None else dl
+            dom_hi[k] = INF if du is None else du
+        lower = np.maximum(_numbers(list(map(_LB, cols)), -INF), dom_lo[inv])
+        upper = np.minimum(_numbers(list(map(_UB, cols)), INF), dom_hi[inv])
+        fixed = np.fromiter(map(_FIXED, cols), dtype=bool, count=n)
+        if fixed.any():
+            fv = np.array([v.value for v in cols[fixed]], dtype=float)
+            lower[fixed] = fv
+            upper[fixed] = fv
+        return lower, upper, fixed
+    fixed = np.zeros(n, dtype=bool)
+    for j, v in enumerate(cols):  # pragma: no cover - other Pyomo versions
         if v.fixed:
             lower[j] = upper[j] = v.value
+            fixed[j] = True
             continue
         lb, ub = v.bounds
         lower[j] = -INF if lb is None else lb
         upper[j] = INF if ub is None else ub
-    return lower, upper
+    return lower, upper, fixed
 
 
 def compile_model(model: pyo.Block) -> Compiled:
@@ -328,10 +370,11 @@ def compile_model(model: pyo.Block) -> Compiled:
     const: list[float] = []
     for i, con in enumerate(model.component_data_objects(pyo.Constraint, active=True,
                                                          descend_into=True)):
-        const.append(flat.add(con.body, i))
+        lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
+        const.append(flat.add(body, i))
         rows.append(con)
-        lower.append(_bound(con.lower, -INF))
-        upper.append(_bound(con.upper, INF))
+        lower.append(-INF if lb is None else lb)
+        upper.append(INF if ub is None else ub)
     n_rows = len(rows)
     objectives = list(model.component_data_objects(pyo.Objective, active=True,
                                                    descend_into=True))
@@ -344,14 +387,12 @@ def compile_model(model: pyo.Block) -> Compiled:
         obj_const = flat.add(objectives[0].expr, n_rows)
         maximise = objectives[0].sense == pyo.maximize
     vars_, coef, term_row, row_const = flat.arrays(n_rows)
-    columns, term_col = _columns(vars_)
-    n = len(columns)
-    fixed = np.fromiter((v.fixed for v in columns), dtype=bool, count=n) \
-        if not hasattr(VarData, "_fixed") else \
-        np.fromiter(map(attrgetter("_fixed"), columns), dtype=bool, count=n)
+    cols, term_col = _columns(vars_)
+    n = len(cols)
+    col_lower, col_upper, fixed = _col_bounds(cols)
     if fixed.any():
         # Fixed variables are constants, as in Pyomo's own interface.
-        vals = np.array([v.value if f else 0.0 for v, f in zip(columns, fixed, strict=True)])
+        vals = np.where(fixed, col_lower, 0.0)
         hit = fixed[term_col]
         np.add.at(row_const, term_row[hit], coef[hit] * vals[term_col[hit]])
         coef = np.where(hit, 0.0, coef)
@@ -362,9 +403,8 @@ def compile_model(model: pyo.Block) -> Compiled:
     a = sp.csc_array((coef[keep], (term_row[keep], term_col[keep])), shape=(n_rows, n))
     a.sum_duplicates()
     a.eliminate_zeros()
-    col_lower, col_upper = _col_bounds(columns)
     shift = row_const[:n_rows] + np.asarray(const, dtype=float)
-    return Compiled(columns, rows, cost, obj_const + float(row_const[n_rows]), maximise,
+    return Compiled(cols.tolist(), rows, cost, obj_const + float(row_const[n_rows]), maximise,
                     col_lower, col_upper,
                     np.asarray(lower, dtype=float) - shift, np.asarray(upper, dtype=float) - shift,
                     a.indptr.astype(np.int32), a.indices.astype(np.int32),

@@ -15,13 +15,20 @@ in a plain dict of the flow variables, instead of being accumulated by
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.base.var import VarData
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    ProductExpression,
+    SumExpression,
+)
 
 from planner.cases import Case, Index, available, in_window
 from planner.data import PlanData
@@ -110,6 +117,7 @@ def add_families(b: pyo.Block, plan: PlanData, ix: Index, case: Case, g: Groups)
     two-stage stockpile-sizing model (planner.sizing).
     """
     add_variables(b, plan, case, g)
+    add_purchases(b, g)
     add_objective(b, plan, g)
     add_balance(b, plan, case, g)
     add_stockpile(b, plan, g)
@@ -126,17 +134,44 @@ def add_variables(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -
     """x(o,t) within the offer's volumes; s, u <= demand, and v where a minimum applies."""
     y = _years(plan)
     offers = plan.offers
-    bounds: dict[Key, tuple[float, float | None]] = {}
-    for oid, t in g.flows:
-        o = offers[oid]
-        bounds[(oid, t)] = (o.min_volume * y[t],
-                            None if o.max_volume is None else o.max_volume * y[t])
+    lows = {oid: o.min_volume for oid, o in offers.items()}
+    highs = {oid: o.max_volume for oid, o in offers.items()}
+    lower = [lows[oid] * y[t] for oid, t in g.flows]
+    upper = [None if highs[oid] is None else highs[oid] * y[t]  # type: ignore[operator]
+             for oid, t in g.flows]
     mt = [(mat, t) for mat in plan.materials for t in range(len(plan.periods))]
-    m.x = pyo.Var(g.flows, bounds=bounds, within=pyo.NonNegativeReals, dense=True)
+    # SetOf indexes x by the flow list as it is, without copying and re-checking a
+    # million keys into a new Set (docs/benchmarks.md); the list is never changed.
+    m.x = pyo.Var(pyo.SetOf(g.flows), within=pyo.NonNegativeReals, dense=True)
+    xs = list(m.x.values())
+    m._flow_vars = dict(zip(g.flows, xs, strict=True))
+    set_bounds(xs, lower, upper)
     m.s = pyo.Var(mt, within=pyo.NonNegativeReals, dense=True)
     m.u = pyo.Var(mt, within=pyo.NonNegativeReals, dense=True,
                   bounds={k: (0.0, case.demand.get(k, 0.0)) for k in mt})
     m.v = pyo.Var(list(g.min_stock), within=pyo.NonNegativeReals, dense=True)
+
+
+#: VarData keeps its bounds in the ``_lb``/``_ub`` slots; Pyomo's own setter stores a
+#: plain number there unchanged (``VarData._process_bound``)
+_BOUND_SLOTS = all(hasattr(VarData, a) for a in ("_lb", "_ub", "_process_bound"))
+
+
+def set_bounds(variables: list[Any], lower: list[float], upper: list[float | None]) -> None:
+    """Give each variable its (numeric) bounds, in bulk.
+
+    Equivalent to ``v.setlb(lo); v.setub(hi)`` for plain numbers, which Pyomo
+    stores as they are; writing the slots with C-level ``map`` saves about a
+    second per million variables over the property setters (docs/benchmarks.md).
+    Other Pyomo versions go through the public setters.
+    """
+    if _BOUND_SLOTS:
+        deque(map(setattr, variables, repeat("_lb"), lower), maxlen=0)
+        deque(map(setattr, variables, repeat("_ub"), upper), maxlen=0)
+        return
+    for v, lo, hi in zip(variables, lower, upper, strict=True):  # pragma: no cover
+        v.setlb(lo)
+        v.setub(hi)
 
 
 def _flows(m: pyo.ConcreteModel, g: Groups) -> dict[Key, Any]:
@@ -161,8 +196,12 @@ def add_objective(m: pyo.ConcreteModel, plan: PlanData, g: Groups) -> None:
     st = plan.settings
     xv = _flows(m, g)
     price = g.price
-    m.procurement = pyo.Expression(expr=LinearExpression(
-        [MonomialTermExpression((price[k], xv[k])) for k in g.flows]))
+    if len(price) == len(xv) and list(price) == g.flows:
+        # group() fills price in flow order: pair prices with variables directly
+        terms = list(map(MonomialTermExpression, zip(price.values(), xv.values(), strict=True)))
+    else:
+        terms = [MonomialTermExpression((price[k], xv[k])) for k in g.flows]
+    m.procurement = pyo.Expression(expr=LinearExpression(terms))
     m.holding = pyo.Expression(expr=pyo.quicksum(
         (plan.materials[mat].holding_cost * y[t] * m.s[mat, t] for mat, t in m.s
          if plan.materials[mat].holding_cost)))
@@ -180,19 +219,30 @@ def shortage_penalty(plan: PlanData, material: str) -> float:
     return plan.settings.shortage_penalty if own is None else own
 
 
+def add_purchases(m: pyo.ConcreteModel, g: Groups) -> None:
+    """purchases(m,t): tonnes of the material bought in the period, a named expression.
+
+    Written once and referenced by the balance and by every share cap of the
+    material (the total a share is taken of), instead of being spelled out
+    term by term in each of those rows.
+    """
+    xv = _flows(m, g)
+    keys = [k for k, flows in g.by_material.items() if flows]
+    m.purchases = pyo.Expression(
+        keys, rule=lambda _, mat, t: LinearExpression(linear(g.by_material[(mat, t)], xv)))
+
+
 def add_balance(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -> None:
     """s(t-1) + purchases + u = demand + s(t), with s(0) = initial stock."""
     m.balance = pyo.Block()
-
-    xv = _flows(m, g)
-    s, u = m.s, m.u
+    s, u, bought = m.s, m.u, m.purchases
 
     def rule(_: pyo.Block, mat: str, t: int) -> object:
         prev = s[mat, t - 1] if t > 0 else plan.materials[mat].initial_stock
-        bought = linear(g.by_material.get((mat, t), ()), xv)
-        body = LinearExpression([prev, *bought, u[mat, t],
-                                 MonomialTermExpression((-1, s[mat, t]))])
-        return body == case.demand.get((mat, t), 0.0)
+        terms = [prev, u[mat, t], MonomialTermExpression((-1, s[mat, t]))]
+        if (mat, t) in bought:
+            terms.insert(1, bought[mat, t])
+        return SumExpression(terms) == case.demand.get((mat, t), 0.0)
 
     m.balance.con = pyo.Constraint(list(m.s.index_set()), rule=rule)
 
@@ -298,15 +348,17 @@ def cap_terms(plan: PlanData, case: Case, g: Groups
 
 
 def add_caps(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -> None:
-    """Share caps and floors, written linearly: numerator <= max_share x total."""
+    """Share caps and floors, written linearly: numerator - share x purchases <= 0."""
     terms, hi, lo = cap_terms(plan, case, g)
     m.caps = pyo.Block()
     xv = _flows(m, g)
+    bought = m.purchases
 
-    def body(k: CapKey, share: float) -> LinearExpression:
-        """numerator - share x total, one term per (flow, side)."""
-        num, total = terms[k]
-        return LinearExpression(linear(num, xv) + linear(total, xv, -share))
+    def body(k: CapKey, share: float) -> SumExpression:
+        """numerator - share x purchases(material, period)."""
+        num = terms[k][0]
+        return SumExpression([LinearExpression(linear(num, xv)),
+                              ProductExpression((-share, bought[k[1], k[4]]))])
 
     m.caps.max = pyo.Constraint(list(hi), rule=lambda _, *k: body(k, hi[k]) <= 0)
     m.caps.min = pyo.Constraint(list(lo), rule=lambda _, *k: body(k, lo[k]) >= 0)

@@ -71,6 +71,53 @@ def test_other_expression_forms_are_translated_exactly() -> None:
     assert m.c.fixed and pyo.value(m.c) == 0.5
 
 
+def test_constant_times_named_expression_is_scaled_on_the_fast_path() -> None:
+    """The cap rows' form, numerator - share x purchases, with purchases a named expression.
+
+    min 2a + 3b  s.t.  a - 0.5 (a + b) <= 0.5 (i.e. a - b <= 1),  a + b >= 3:
+    a = 2, b = 1, cost 7.  Duals: the share row -1 (rhs r gives cost 7.5 - r),
+    the cover 2.5.  Dropping the 0.5 would give a = 3, b = 0, cost 6.
+    """
+    from pyomo.core.expr.numeric_expr import LinearExpression, ProductExpression, SumExpression
+
+    m = _lp()
+    m.both = pyo.Expression(expr=LinearExpression([m.a, m.b]))
+    m.cover.deactivate()
+    m.share = pyo.Constraint(
+        expr=SumExpression([LinearExpression([m.a]), ProductExpression((-0.5, m.both))]) <= 0.5)
+    m.cover3 = pyo.Constraint(expr=m.both >= 3)
+    for translator in ("direct", "pyomo"):
+        res = solve(m, {"translator": translator})
+        assert res.status == "optimal"
+        assert (pyo.value(m.a), pyo.value(m.b), pyo.value(m.obj)) == pytest.approx((2, 1, 7))
+        assert res.duals[m.share] == pytest.approx(-1)
+        assert res.duals[m.cover3] == pytest.approx(2.5)
+
+
+def test_addresses_read_in_bulk_equal_id() -> None:
+    import numpy as np
+
+    objs = [object(), 1.5, "s", pyo.ConcreteModel()]
+    arr = np.fromiter(objs, dtype=object, count=len(objs))
+    assert hd.addresses(arr).tolist() == [id(o) for o in objs]
+    assert hd._addresses_by_id(arr).tolist() == [id(o) for o in objs]
+    assert hd.addresses(arr[:0]).tolist() == []
+
+
+def test_flow_bounds_are_the_offer_volumes_times_years(tmp_path: Path) -> None:
+    """x(o,t) bounds are set in bulk: they must read back as min/max volume x years."""
+    plan = load(write_template(tmp_path / "ex.xlsx", example=True))
+    ix = Index.build(plan)
+    m, g = build_model(plan, ix, build_case(plan, ix, "base"))
+    checked = 0
+    for (oid, t), v in m.x.items():
+        o, y = plan.offers[oid], plan.periods[t].years
+        assert v.lb == pytest.approx(o.min_volume * y)
+        assert v.ub == (None if o.max_volume is None else pytest.approx(o.max_volume * y))
+        checked += 1
+    assert checked == len(g.flows) > 0
+
+
 def test_maximise_and_infeasible() -> None:
     m = pyo.ConcreteModel()
     m.x = pyo.Var(bounds=(0, 7))
