@@ -1,121 +1,146 @@
-"""Warm re-solve versus rebuild for scenarios, measured on a synthetic instance.
+"""Warm start against cold solve, per case, end to end as the planner runs it.
 
-For each scenario whose LP has the same rows and columns as the base case
-(demand and cost factors change numbers, not structure), two ways to solve it:
+Every case goes through :func:`planner.api.solve_case` (build the Pyomo model,
+translate, solve, the tie-break solve, extract the tidy tables), three ways:
 
-- rebuild: build the scenario's Pyomo model, translate it, solve from scratch
-  (what ``planner.sweep`` does);
-- warm: keep the solved base model in HiGHS, change only the numbers that
-  differ (costs, column bounds, row bounds; found by building and translating
-  the scenario too, since the Pyomo model is the one statement of the
-  numbers), and re-solve from the base case's optimal basis.
+- ``cold``: solver option ``warm=off``, the translator picked by size (Pyomo's
+  HiGHS interface up to ``planner.solve.DIRECT_ABOVE`` variables, arrays above);
+- ``cold arrays``: ``warm=off`` with ``translator=direct`` (separates the
+  translator's share from the basis's share on small models);
+- ``warm``: ``warm=on``, starting from the base case's optimal basis
+  (:func:`planner.api.solve_base`, captured once, not timed per case); cases
+  whose structure differs from the base's solve cold.
 
-Usage: ``python -m benchmarks.warm --size 100k``; writes
-``benchmarks/results/warm-<size>.md``.
+Each figure is the best of ``--repeat`` runs, wall and CPU seconds. ``same
+tables`` says whether the warm case's tidy tables equal the cold case's value
+for value (a degenerate LP may end on another optimal vertex, at the same cost).
+
+Usage: ``python -m benchmarks.warm --size 100k`` or ``--workbook
+examples/rare_earths/rare_earths.xlsx``; writes ``benchmarks/results/warm-<label>.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+import planner.api as api
 from benchmarks.instances import make_plan
-from benchmarks.run import RESULTS, table
-from planner import highs_direct as hd
-from planner.cases import Index, build_case, case_names
-from planner.model import build_model
+from benchmarks.run import RESULTS
+from planner.cases import Index, case_names
+from planner.data import PlanData
+from planner.results import CaseResult
+from planner.solve import SolveResult
 
-#: built models stay alive while their compiled arrays are compared
-_KEEP: list[Any] = []
-
-
-def compiled(plan: Any, ix: Index, name: str) -> tuple[Any, float]:
-    t = time.perf_counter()
-    model, _ = build_model(plan, ix, build_case(plan, ix, name))
-    c = hd.compile_model(model)
-    _KEEP.append(model)
-    return c, time.perf_counter() - t
+#: the last solve's SolveResult (recorded by a wrapper around planner.api.solve)
+_LAST: list[SolveResult] = []
 
 
-def same_structure(a: hd.Compiled, b: hd.Compiled) -> bool:
-    return ([v.name for v in a.columns] == [v.name for v in b.columns]
-            and [r.name for r in a.rows] == [r.name for r in b.rows]
-            and np.array_equal(a.start, b.start) and np.array_equal(a.index, b.index)
-            and np.array_equal(a.value, b.value))
+def _recording(solve: Callable[..., SolveResult]) -> Callable[..., SolveResult]:
+    def wrapped(*args: Any, **kwargs: Any) -> SolveResult:
+        res = solve(*args, **kwargs)
+        _LAST[:] = [res]
+        return res
+    return wrapped
+
+
+def _tables(r: CaseResult) -> tuple[Any, ...]:
+    return (r.status, r.summary, r.plan, r.stock, r.exposure, r.constraints)
+
+
+def _best(repeat: int, fn: Callable[[], CaseResult]) -> tuple[float, float, CaseResult, bool]:
+    """(least wall s, least CPU s, a result, whether it started warm) over ``repeat`` runs."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        out = fn()
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return min(wall), min(cpu), out, _LAST[0].warm
+
+
+def measure(plan: PlanData, repeat: int) -> list[dict[str, Any]]:
+    """One row per case: wall/CPU seconds cold, cold through arrays, and warm."""
+    ix = Index.build(plan)
+    starts = []
+
+    def base() -> CaseResult:
+        result, start = api.solve_base(plan, ix, {"warm": "on"})
+        starts.append(start)
+        return result
+
+    rows: list[dict[str, Any]] = []
+    for name in case_names(plan):
+        cw, cc, cold, _ = _best(repeat, partial(api.solve_case, plan, name, ix,
+                                                {"warm": "off"}))
+        aw, ac, _, _ = _best(repeat, partial(api.solve_case, plan, name, ix,
+                                             {"warm": "off", "translator": "direct"}))
+        if name == "base":
+            # The planner solves the base cold, through the arrays, keeping its basis.
+            ww, wc, warm, _ = _best(repeat, base)
+            used = "gives the basis"
+        else:
+            start = starts[-1]
+            assert start is not None, "the base case gave no basis"
+            ww, wc, warm, fits = _best(repeat, partial(api.solve_case, plan, name, ix,
+                                                       {"warm": "on"}, start))
+            used = "yes" if fits else "no (structure)"
+        rows.append({"case": name, "warm start": used,
+                     "cold": f"{cw:.3f} ({cc:.3f})", "cold arrays": f"{aw:.3f} ({ac:.3f})",
+                     "warm": f"{ww:.3f} ({wc:.3f})", "warm - cold": f"{ww - cw:+.3f}",
+                     "cost cold": cold.total_cost, "cost warm": warm.total_cost,
+                     "same tables": "yes" if _tables(cold) == _tables(warm) else "no"})
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    cols = ["case", "warm start", "cold", "cold arrays", "warm", "warm - cold",
+            "cost cold", "cost warm", "same tables"]
+
+    def fmt(v: Any) -> str:
+        if v is None:
+            return ""
+        return f"{v:,.2f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="warm re-solve vs rebuild")
-    ap.add_argument("--size", default="100k")
-    ap.add_argument("--method", default="choose")
+    ap = argparse.ArgumentParser(description="warm start vs cold solve through solve_case")
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--size", help="synthetic instance (benchmarks.instances), e.g. 100k")
+    src.add_argument("--workbook", help="an input workbook, e.g. the worked example")
+    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs per case")
     args = ap.parse_args(argv)
     import highspy
 
-    plan = make_plan(args.size)
-    ix = Index.build(plan)
-    base, build_base = compiled(plan, ix, "base")
-    h = hd.to_highs(base)
-    hd.set_options(h, {"solver": None if args.method == "choose" else args.method})
-    t = time.perf_counter()
-    h.run()
-    base_solve = time.perf_counter() - t
-    rows: list[dict[str, Any]] = [{"size": args.size, "case": "base", "structure": "",
-                                   "build+translate": round(build_base, 3),
-                                   "cold solve": round(base_solve, 3)}]
-    for name in case_names(plan)[1:]:
-        c, build_s = compiled(plan, ix, name)
-        cold = hd.to_highs(c)
-        hd.set_options(cold, {"solver": None if args.method == "choose" else args.method})
-        t = time.perf_counter()
-        cold.run()
-        cold_s = time.perf_counter() - t
-        row: dict[str, Any] = {"size": args.size, "case": name,
-                               "build+translate": round(build_s, 3),
-                               "cold solve": round(cold_s, 3),
-                               "cold objective": cold.getInfo().objective_function_value}
-        if same_structure(base, c):
-            row["structure"] = "same"
-            n, m = len(c.columns), len(c.rows)
-            t = time.perf_counter()
-            idx = np.arange(n, dtype=np.int32)
-            h.changeColsCost(n, idx, c.cost)
-            h.changeColsBounds(n, idx, c.col_lower, c.col_upper)
-            h.changeRowsBounds(m, np.arange(m, dtype=np.int32), c.row_lower, c.row_upper)
-            h.run()
-            row["warm update+solve"] = round(time.perf_counter() - t, 3)
-            row["warm objective"] = h.getInfo().objective_function_value
-            row["warm status"] = h.modelStatusToString(h.getModelStatus())
-            # back to the base case's numbers and basis for the next scenario
-            h.changeColsCost(n, idx, base.cost)
-            h.changeColsBounds(n, idx, base.col_lower, base.col_upper)
-            h.changeRowsBounds(m, np.arange(m, dtype=np.int32), base.row_lower,
-                               base.row_upper)
-            h.run()
-        else:
-            row["structure"] = "differs"
-        rows.append(row)
-    text = (f"Command: `python -m benchmarks.warm --size {args.size} --method {args.method}`"
-            f" (HiGHS {highspy.Highs().version()})\n\n" + table_warm(rows) + "\n")
+    if args.workbook:
+        plan = api.load(args.workbook)
+        label = Path(args.workbook).stem
+        cmd = f"--workbook {args.workbook}"
+    else:
+        size = args.size or "100k"
+        plan = make_plan(size)
+        label, cmd = size, f"--size {size}"
+    api.solve = _recording(api.solve)  # type: ignore[assignment]
+    rows = measure(plan, args.repeat)
+    text = (f"Command: `python -m benchmarks.warm {cmd} --repeat {args.repeat}` "
+            f"(HiGHS {highspy.Highs().version()})\n\n"
+            "Per case through `planner.api.solve_case` (the base through "
+            "`planner.api.solve_base` in the warm column): least wall seconds of "
+            f"{args.repeat} runs (least CPU seconds in brackets).\n\n"
+            + table(rows) + "\n")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"warm-{args.size}.md").write_text(text)
+    (RESULTS / f"warm-{label}.md").write_text(text)
     print(text)
     return 0
-
-
-def table_warm(rows: list[dict[str, Any]]) -> str:
-    cols = ["size", "case", "structure", "build+translate", "cold solve", "warm update+solve",
-            "cold objective", "warm objective", "warm status"]
-    import benchmarks.run as br
-
-    saved = br.COLUMNS
-    br.COLUMNS = cols
-    try:
-        return table(rows)
-    finally:
-        br.COLUMNS = saved
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from planner.validate import load_plan
 
 if TYPE_CHECKING:
     from planner.resilience import ResilienceReport
+    from planner.warm import WarmStart
 
-__all__ = ["load", "solve_case", "solve_all", "write", "run", "default_report_path",
+__all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run", "default_report_path",
            "RunOutcome", "InputError", "policy_costs", "RunInfo", "PolicyCost",
            "check_risks", "resilience", "write_resilience"]
 
@@ -38,18 +39,38 @@ def load(path: str | Path) -> PlanData:
 
 
 def solve_case(plan: PlanData, name: str = "base", ix: Index | None = None,
-               options: dict[str, Any] | None = None) -> CaseResult:
-    """Build and solve one case (``base`` or a scenario name) and extract its tables."""
+               options: dict[str, Any] | None = None,
+               warm: WarmStart | None = None) -> CaseResult:
+    """Build and solve one case (``base`` or a scenario name) and extract its tables.
+
+    ``warm`` (from :func:`solve_base`) starts simplex from the base case's optimal
+    basis when the case's LP has the base's structure (see :mod:`planner.warm`).
+    """
+    return _solve_case(plan, name, ix, options, warm, capture=False)[0]
+
+
+def solve_base(plan: PlanData, ix: Index | None = None,
+               options: dict[str, Any] | None = None
+               ) -> tuple[CaseResult, WarmStart | None]:
+    """Solve the base case (cold) and capture its optimal basis as the warm start of
+    every scenario; the basis is None where warm starts do not apply
+    (:func:`planner.warm.applies`, solver option ``warm``) or the base is not optimal."""
+    return _solve_case(plan, "base", ix, options, None, capture=True)
+
+
+def _solve_case(plan: PlanData, name: str, ix: Index | None,
+                options: dict[str, Any] | None, warm: WarmStart | None,
+                capture: bool) -> tuple[CaseResult, WarmStart | None]:
     ix = ix or Index.build(plan)
     case = build_case(plan, ix, name)
     model, groups = build_model(plan, ix, case)
-    res = solve(model, solver_options(plan.settings, options))
+    res = solve(model, solver_options(plan.settings, options), warm=warm, capture=capture)
     result = extract(plan, case, model, groups, res)
     if res.status == "infeasible":
         from planner.explain import explain_infeasible
 
         result.explanation = explain_infeasible(plan, ix, case)
-    return result
+    return result, res.basis
 
 
 def solve_all(plan: PlanData, scenarios: list[str] | None = None,
@@ -60,7 +81,9 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
 
     ``workers`` > 1 solves the cases in that many local processes, and
     ``scheduler`` (a Dask scheduler address or ``distributed.Client``) on a
-    Dask cluster (see :mod:`planner.sweep`); the results are the same either way.
+    Dask cluster (see :mod:`planner.sweep`); the results are the same either way:
+    every backend solves the base case first and warm-starts each scenario from
+    its basis where :mod:`planner.warm` applies (solver option ``warm``).
     """
     unknown = [s for s in scenarios or [] if s not in plan.scenarios and s != "base"]
     if unknown:
@@ -68,18 +91,11 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
                                   "a scenario named in the Scenarios sheet",
                                   "Known: " + (", ".join(plan.scenarios) or "none") + ".")
                           for s in unknown])
-    if workers > 1 or scheduler is not None:
-        from planner.sweep import run_sweep
+    from planner.sweep import run_sweep
 
-        return run_sweep(plan, case_names(plan, scenarios), options, workers=workers,
-                         scheduler=scheduler, progress=progress)
-    ix = Index.build(plan)
-    out = []
-    for name in case_names(plan, scenarios):
-        out.append(solve_case(plan, name, ix, options))
-        if progress:
-            progress(out[-1])
-    return out
+    parallel = workers > 1 or scheduler is not None
+    return run_sweep(plan, case_names(plan, scenarios), options, workers=workers,
+                     scheduler=scheduler, progress=progress, bar=None if parallel else False)
 
 
 def write(plan: PlanData, results: list[CaseResult], path: str | Path,

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
 from planner.data import Settings
+
+if TYPE_CHECKING:
+    from planner.warm import WarmStart
 
 _STATUS = {
     TerminationCondition.convergenceCriteriaSatisfied: "optimal",
@@ -42,6 +45,10 @@ class SolveResult:
     has_solution: bool
     duals: dict[Any, float] = field(default_factory=dict)
     message: str = ""
+    #: the solve started from a warm basis (:mod:`planner.warm`)
+    warm: bool = False
+    #: this solve's optimal basis, when asked for (``solve(..., capture=True)``)
+    basis: WarmStart | None = None
 
 
 def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
@@ -74,18 +81,33 @@ def gap_options(gap: float | None) -> dict[str, Any]:
 DIRECT_ABOVE = 50_000
 
 
-def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> Any:
+def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None,
+           warm: WarmStart | None = None, capture: bool = False) -> Any:
     """One HiGHS call, without loading anything into the model.
 
     ``options["translator"]`` may force ``"pyomo"`` or ``"direct"``; the default
     ``"auto"`` picks by size (:data:`DIRECT_ABOVE`).  Either way the result offers
     termination_condition, solution_status and solution_loader.load_vars() /
-    get_duals().
+    get_duals().  With ``warm`` or ``capture`` and :func:`planner.warm.applies`,
+    the model goes as arrays (:func:`planner.warm.solve_compiled`) and the result
+    is a :class:`planner.warm.Outcome`; a model that does not fit ``warm``'s basis
+    is solved cold by the translator it would have had anyway.
     """
     opts = dict(options or {})
-    translator = opts.pop("translator", None) or "auto"
+    asked = opts.pop("translator", None) or "auto"
+    opts.pop("warm", None)
+    translator = asked
     if translator == "auto":
         translator = "direct" if model.nvariables() > DIRECT_ABOVE else "pyomo"
+    # A forced Pyomo interface means no arrays, hence no basis to start from.
+    if (warm is not None or capture) and asked != "pyomo":
+        from planner import warm as warm_mod
+
+        if warm_mod.applies(model, options):
+            c = warm_mod.compile_model(model)
+            fits = warm is not None and warm.fits(c)
+            if capture or fits or translator == "direct":
+                return warm_mod.solve_compiled(c, opts, warm if fits else None)
     if translator == "direct":
         from planner import highs_direct
 
@@ -102,16 +124,32 @@ def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> Any:
     return SolverFactory("highs").solve(model, **kwargs)
 
 
-def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None) -> SolveResult:
-    """Solve ``model`` in place; load primal values and duals when a solution exists."""
+def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
+          warm: WarmStart | None = None, capture: bool = False) -> SolveResult:
+    """Solve ``model`` in place; load primal values and duals when a solution exists.
+
+    ``warm``: start simplex from this basis (the base case's) when the model has
+    its structure; ``capture``: return this solve's optimal basis in
+    ``SolveResult.basis``.  Both only where :func:`planner.warm.applies`; without
+    them the solve is exactly the cold one.
+    """
     start = time.perf_counter()
     if next(model.component_data_objects(pyo.Var, active=True), None) is None:
         # Nothing to decide (e.g. the blank template): the empty plan is optimal.
         return SolveResult("optimal", time.perf_counter() - start, True)
     try:
-        res = _highs(model, options)
+        res = _highs(model, options, warm, capture)
     except Exception as exc:  # noqa: BLE001 - report solver failures as a status
         return SolveResult("error", time.perf_counter() - start, False, message=str(exc))
+    warmed = False
+    basis = None
+    if warm is not None or capture:
+        from planner import warm as warm_mod
+
+        if isinstance(res, warm_mod.Outcome):
+            warmed = res.warm
+            res = res.results
+            basis = warm_mod.capture(res) if capture else None
     status = _STATUS.get(res.termination_condition, str(res.termination_condition.name))
     has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     duals: dict[Any, float] = {}
@@ -124,7 +162,8 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None) -> So
                 duals = {}
     if status == "optimal" and hasattr(model, "u"):
         _least_unmet(model, options)
-    return SolveResult(status, time.perf_counter() - start, has, duals)
+    return SolveResult(status, time.perf_counter() - start, has, duals, warm=warmed,
+                       basis=basis)
 
 
 def _least_unmet(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> None:
