@@ -104,12 +104,15 @@ def _policy_progress(p: api.PolicyCost) -> None:
               help="Solve cases in this many local processes.")
 @click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
               help="Solve cases on the Dask cluster at ADDRESS (e.g. tcp://host:8786).")
+@click.option("--warm", type=click.Choice(["auto", "on", "off"]), default=None,
+              help="Start each scenario from the base case's optimal basis: auto (default) "
+                   "for models above 50,000 variables, on, or off.")
 @click.option("--no-policy", "no_policy", is_flag=True,
               help="Skip re-solving the base case without each rule, cap and stockpile "
                    "minimum (the report's Policy costs).")
 def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: float | None,
         threads: int | None, method: str | None, gap: float | None, workers: int,
-        dask_scheduler: str | None, no_policy: bool) -> None:
+        dask_scheduler: str | None, warm: str | None, no_policy: bool) -> None:
     """Validate PATH, solve the base case and scenarios, write the report."""
     import time
 
@@ -118,6 +121,8 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
 
     options = {"time_limit": time_limit, "threads": threads,
                "solver": None if method in (None, "choose") else method, **gap_options(gap)}
+    if warm:
+        options["warm"] = warm
     info = RunInfo(path, options=dict(options))
     try:
         plan = api.load(path)

@@ -210,6 +210,24 @@ def test_cli_method_and_gap(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 
+def test_cli_warm_option(tmp_path: Path) -> None:
+    """--warm on/off give the same totals (warm starts choose where simplex starts,
+    not the optimum); a bad value is a usage error."""
+    src = wb.write(tmp_path, wb.valid_data())
+    totals = {}
+    for mode in ("on", "off"):
+        out = tmp_path / f"r-{mode}.xlsx"
+        res = CliRunner().invoke(main, ["run", str(src), "-o", str(out), "--warm", mode,
+                                        "--no-policy"])
+        assert res.exit_code == 0, res.output
+        ws = load_workbook(out, read_only=True)["Summary"]
+        totals[mode] = [row[:3] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert totals["on"] == totals["off"]
+    assert [t[2] for t in totals["on"]] == pytest.approx([11_000, 16_000], rel=1e-9)
+    bad = CliRunner().invoke(main, ["run", str(src), "--warm", "sometimes"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
 def test_integer_variables_are_refused_not_relaxed() -> None:
     m = pyo.ConcreteModel()
     m.x = pyo.Var(within=pyo.Binary)
