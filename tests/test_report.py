@@ -273,3 +273,161 @@ def test_tables_split_past_the_row_limit(tmp_path: Path,
     assert list(book["Plan (2)"].tables) == ["tPlan_2"]
     notes = [r[2] for r in rows(book["Notes"])[1:]]
     assert any("Plan has 4 rows" in n and "'Plan (2)'" in n for n in notes)
+
+
+# --- streamed tables (the fast path for large reports) ---------------------------
+
+def _snapshot(path: Path) -> dict[str, Any]:
+    """Everything a reader sees in a report, sheet by sheet (the write time left out)."""
+    book = load_workbook(path)
+    out: dict[str, Any] = {"sheets": book.sheetnames}
+    for ws in book:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None and not c.has_style:
+                    continue
+                value = c.value
+                if ws.title == "Run" and ws.cell(row=c.row, column=1).value == \
+                        "report written (UTC)" and c.column == 2:
+                    value = "(time)"
+                cells[c.coordinate] = (value, c.data_type, c.number_format, c.quotePrefix,
+                                       c.font.b, c.font.i, c.font.color and c.font.color.rgb,
+                                       c.fill.fill_type, c.fill.fgColor.rgb,
+                                       c.alignment.horizontal)
+        out[ws.title] = {
+            "dimensions": ws.dimensions, "cells": cells, "freeze": ws.freeze_panes,
+            "widths": {k: d.width for k, d in ws.column_dimensions.items()},
+            "tables": {t.displayName: (t.ref, [c.name for c in t.tableColumns],
+                                       t.tableStyleInfo.name,
+                                       t.autoFilter.ref if t.autoFilter else None)
+                       for t in ws.tables.values()},
+            "filter": ws.auto_filter.ref,
+            "conditional": [(str(r.sqref), [(x.formula, x.dxf.fill.fgColor.rgb
+                                             if x.dxf and x.dxf.fill else None)
+                                            for x in r.rules])
+                            for r in ws.conditional_formatting],
+            "print": (ws.print_title_rows, ws.page_setup.orientation,
+                      ws.page_setup.fitToWidth, ws.page_setup.fitToHeight,
+                      ws.sheet_properties.pageSetUpPr.fitToPage
+                      if ws.sheet_properties.pageSetUpPr else None),
+            "charts": len(ws._charts)}
+    with zipfile.ZipFile(path) as z:
+        out["members"] = sorted(z.namelist())
+    return out
+
+
+def _both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any]
+               ) -> tuple[Path, Path]:
+    """One solve, its report written without streaming and with every table streamed."""
+    src = wbdata.write(tmp_path, data)
+    plan = api.load(src)
+    results = api.solve_all(plan)
+    info = report.RunInfo(str(src))
+    normal = report.write_report(plan, results, tmp_path / "normal.xlsx", info)
+    monkeypatch.setattr(report, "FAST_ROWS", 1)
+    fast = report.write_report(plan, results, tmp_path / "fast.xlsx", info)
+    return normal, fast
+
+
+def test_streamed_tables_read_back_as_the_normal_ones(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every table streamed (FAST_ROWS = 1): same cells, values, types, number formats,
+    styles, widths, frozen panes, Excel tables, filters and conditional formatting.
+    The binding cap (CAP_CN on) and formula-like text exercise the special cases."""
+    data = valid()
+    data["Caps"][0]["active"] = True
+    data["Offers"][0]["supplier"] = '=HYPERLINK("http://x","y")'
+    data["Offers"][1]["supplier"] = " @lead & <trail> "
+    streamed: list[str] = []
+    write_stream = report._write_stream
+
+    def spy(xml: str, st: Any, out: Any) -> None:
+        streamed.append(st.ws.title)
+        write_stream(xml, st, out)
+
+    monkeypatch.setattr(report, "_write_stream", spy)
+    normal, fast = _both_ways(tmp_path, monkeypatch, data)
+    # every table with rows (no policy costs asked for, no notes to make)
+    assert streamed == ["Summary", "Plan", "Stock", "Exposure", "Constraints", "Shadow prices",
+                        "Excluded offers", "Supply risk"]
+    a, b = _snapshot(normal), _snapshot(fast)
+    assert a["sheets"] == b["sheets"] and a["members"] == b["members"]
+    for name in a["sheets"]:
+        assert a[name] == b[name], name
+    plan = b["Plan"]["cells"]
+    assert plan["C2"][:4] == ('=HYPERLINK("http://x","y")', "s", "General", True)
+    assert plan["C4"][0] == " @lead & <trail> " and plan["C4"][3] is False
+    assert plan["G2"][2] == '#,##0.0" t"' and plan["I2"][2] == '#,##0 "USD"'
+    assert b["Plan"]["tables"] == {"tPlan": ("A1:I7", list(TABLE_COLUMNS["Plan"]),
+                                             "TableStyleLight9", "A1:I7")}
+    assert b["Plan"]["freeze"] == "A2"
+    (cf,) = b["Constraints"]["conditional"]
+    assert cf[0] == f"A2:F{len(rows(load_workbook(fast)['Constraints']))}"
+    # the Supply risk sheet's notes (openpyxl cells beside the streamed table) kept
+    risk = b["Supply risk"]["cells"]
+    assert risk["L1"][0].startswith("HHI: sum of squared")          # in the header row
+    assert risk["L2"][0].startswith("hhi_governance:") and "A2" in risk  # in a data row
+
+
+def test_streamed_split_tables_keep_the_split_and_its_note(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Split at 3 rows and streamed: Plan (4 rows) continues on Plan (2), noted, as normal."""
+    monkeypatch.setattr(report, "MAX_ROWS", 3)
+    normal, fast = _both_ways(tmp_path, monkeypatch, valid())
+    a, b = _snapshot(normal), _snapshot(fast)
+    assert "Plan (2)" in b["sheets"] and a["sheets"] == b["sheets"]
+    for name in a["sheets"]:
+        assert a[name] == b[name], name
+    book = load_workbook(fast)
+    assert len(rows(book["Plan"])) == 4 and len(rows(book["Plan (2)"])) == 2
+    assert list(book["Plan (2)"].tables) == ["tPlan_2"]
+    notes = [r[2] for r in rows(book["Notes"])[1:]]
+    assert any("Plan has 4 rows" in n and "'Plan (2)'" in n for n in notes)
+
+
+def test_streamed_cells_match_openpyxl_for_every_kind_of_value(tmp_path: Path) -> None:
+    """Text (empty, spaces, markup, formula-like), integers, floats (large, small, NaN),
+    booleans and None: streamed and written by openpyxl, they read back the same."""
+    from openpyxl import Workbook
+
+    values: list[Any] = ["", "plain", "  padded ", "a & b < c > d", "line\nbreak", "=1+1",
+                         "-minus", "+plus", "@at", 0, -7, 10**20, 1 / 3, 1e-12, 123456.789,
+                         float("nan"), float("inf"), True, False, None, "ünïcode €"]
+    table = [{"text": v, "number": v} for v in values]
+    paths = []
+    for stream in (False, True):
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        n = report.write_table(ws, ["text", "number"], table, {"number": "#,##0.00"}, "tT",
+                               stream=stream)
+        assert n == len(values)
+        paths.append(report.save_atomic(wb, tmp_path / f"{stream}.xlsx"))
+    a, b = _snapshot(paths[0]), _snapshot(paths[1])
+    assert a["Sheet"] == b["Sheet"]
+    got = [r[0] for r in rows(load_workbook(paths[1])["Sheet"])[1:]]
+    assert got[:9] == [None, "plain", "  padded ", "a & b < c > d", "line\nbreak", "=1+1",
+                       "-minus", "+plus", "@at"]
+    # a carriage return is kept (escaped, as lxml does; pure-Python openpyxl drops it)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    report.write_table(ws, ["text"], [{"text": "a\r\nb"}], stream=True)
+    out = report.save_atomic(wb, tmp_path / "cr.xlsx")
+    assert rows(load_workbook(out)["Sheet"])[1] == ("a\r\nb",)
+
+
+def test_streamed_table_refuses_to_overwrite_its_own_cells(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    report.write_table(ws, ["a"], [{"a": 1.0}, {"a": 2.0}], stream=True)
+    ws["A2"] = "clash"
+    with pytest.raises(ValueError, match="written over a streamed table"):
+        report.save_atomic(wb, tmp_path / "r.xlsx")
+    assert not (tmp_path / "r.xlsx").exists()
+    assert list(tmp_path.iterdir()) == []          # no temporary file left behind
