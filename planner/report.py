@@ -550,6 +550,17 @@ def _highlight_binding_caps(sheets: Sequence[Worksheet], n_rows: int) -> None:
             FormulaRule(formula=['AND($C2="cap",ABS($E2)<=0.000001)'], fill=BINDING_FILL))
 
 
+def _file_mode(target: Path) -> int:
+    """The permissions a plain ``open(target, "w")`` would give: the existing file's,
+    else 0o666 less the umask (a temporary file is created private, 0o600)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def save_atomic(wb: Workbook, path: str | Path) -> Path:
     """Save to a temporary file beside ``path`` and rename it into place.
 
@@ -565,6 +576,7 @@ def save_atomic(wb: Workbook, path: str | Path) -> Path:
         streams = [st for st in _STREAMS.get(wb, []) if st.ws in wb.worksheets]
         if streams:
             _inject_streams(tmp, streams)
+        os.chmod(tmp, _file_mode(target))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

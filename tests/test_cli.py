@@ -98,3 +98,24 @@ def test_scenario_option_selects_cases(tmp_path: Path) -> None:
     summary = _sheet(out, "Summary")
     assert [r["scenario"] for r in summary] == ["base", "b"]
     assert summary[1]["total_cost"] == pytest.approx(3000)
+
+
+def test_report_gets_ordinary_file_permissions(tmp_path: Path) -> None:
+    """The atomic save goes through a private temporary file; the report itself must
+    be readable as any file the user writes (umask applied), or keep an existing
+    report's permissions."""
+    import os
+
+    src = tmp_path / "plan.xlsx"
+    write_workbook(src, base())
+    out = tmp_path / "r.xlsx"
+    old = os.umask(0o022)
+    try:
+        assert CliRunner().invoke(main, ["run", str(src), "-o", str(out)]).exit_code == 0
+        assert out.stat().st_mode & 0o777 == 0o644
+        out.chmod(0o640)
+        assert CliRunner().invoke(main, ["run", str(src), "-o", str(out)]).exit_code == 0
+        assert out.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r-")]
