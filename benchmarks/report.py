@@ -47,7 +47,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.run import RESULTS
+from benchmarks.run import table as run_table
+
 #: Plan rows wanted per synthetic case name
 TARGET_ROWS = {"250k": 250_000, "1.2M": 1_200_000}
 
@@ -233,23 +235,8 @@ COLUMNS = ["case", "variant", "lxml", "cases", "plan_rows", "report_rows", "shee
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    """A markdown table of the columns that any row has."""
-    cols = [c for c in COLUMNS if any(c in r for r in rows)]
-
-    def fmt(v: Any) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        if isinstance(v, int):
-            return f"{v:,}"
-        if isinstance(v, float):
-            return f"{v:,.2f}"
-        return str(v)
-
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
-    return "\n".join(lines)
+    """The results table: :data:`COLUMNS`, two decimals."""
+    return run_table(rows, COLUMNS, digits=2)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -195,21 +195,28 @@ COLUMNS = ["size", "engine", "method", "flows", "rows", "columns", "nonzeros", "
            "report_rows", "error"]
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    """A markdown table of the columns that any row has."""
-    cols = [c for c in COLUMNS if any(c in r for r in rows)]
+def cell(v: Any, digits: int | None = None) -> str:
+    """One markdown cell: thousands separators, ``digits`` decimals for floats (default:
+    3 below 1e5, none above), yes/no for booleans, blank for None."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if digits is not None:
+            return f"{v:,.{digits}f}"
+        return f"{v:,.3f}" if abs(v) < 1e5 else f"{v:,.0f}"
+    return str(v)
 
-    def fmt(v: Any) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float):
-            return f"{v:,.3f}" if abs(v) < 1e5 else f"{v:,.0f}"
-        if isinstance(v, int):
-            return f"{v:,}"
-        return str(v)
 
+def table(rows: list[dict[str, Any]], columns: list[str] | None = None,
+          digits: int | None = None) -> str:
+    """A markdown table of ``columns`` (default :data:`COLUMNS`) that any row has."""
+    cols = [c for c in (COLUMNS if columns is None else columns) if any(c in r for r in rows)]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(r.get(c), digits) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
 
 

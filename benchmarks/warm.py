@@ -31,6 +31,7 @@ from typing import Any
 import planner.api as api
 from benchmarks.instances import make_plan
 from benchmarks.run import RESULTS
+from benchmarks.run import table as run_table
 from planner.cases import Index, case_names
 from planner.data import PlanData
 from planner.results import CaseResult
@@ -99,17 +100,9 @@ def measure(plan: PlanData, repeat: int) -> list[dict[str, Any]]:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    cols = ["case", "warm start", "cold", "cold arrays", "warm", "warm - cold",
-            "cost cold", "cost warm", "same tables"]
-
-    def fmt(v: Any) -> str:
-        if v is None:
-            return ""
-        return f"{v:,.2f}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
-    return "\n".join(lines)
+    """The results table, two decimals."""
+    return run_table(rows, ["case", "warm start", "cold", "cold arrays", "warm",
+                            "warm - cold", "cost cold", "cost warm", "same tables"], digits=2)
 
 
 def main(argv: list[str] | None = None) -> int:
