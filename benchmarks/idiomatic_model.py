@@ -2,7 +2,8 @@
 
 This is ``planner/model.py`` as of commit ebc4f63, before the build-speed work:
 rules over sparse index sets, ``quicksum`` over ``m.x[k]``, bounds by rule,
-translated to HiGHS by Pyomo's own persistent interface.  ``benchmarks/run.py
+translated to HiGHS by Pyomo's own persistent interface (its ``Groups`` record and
+``cap_terms`` are the planner's own, unchanged since).  ``benchmarks/run.py
 --idiomatic`` times it on the same instance so that docs/benchmarks.md can show
 what the current technique gains.  Not used by the planner.
 """
@@ -10,35 +11,15 @@ what the current technique gains.  Not used by the planner.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import pyomo.environ as pyo
 
 from planner.cases import Case, Index, available, in_window
 from planner.data import PlanData
+from planner.model import Groups, cap_terms
 
 Key = tuple[str, int]
-
-
-@dataclass
-class Groups:
-    """Everything the constraint families sum over, computed in one pass."""
-
-    #: available (offer, period) pairs, the flow variables
-    flows: list[Key] = field(default_factory=list)
-    #: (offer, period) -> unit cost with cost factor and tariffs
-    price: dict[Key, float] = field(default_factory=dict)
-    #: (material, period) -> available flows of the material
-    by_material: dict[Key, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    #: (facility, period) -> available flows through the facility
-    by_facility: dict[Key, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    #: (material, stage, period) -> country -> flows whose facility at stage lies there
-    by_stage_country: dict[tuple[str, str, int], dict[str, list[Key]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
-    #: (material, period) -> minimum stock; (material, period) -> maximum stock
-    min_stock: dict[Key, float] = field(default_factory=dict)
-    max_stock: dict[Key, float] = field(default_factory=dict)
 
 
 def group(plan: PlanData, ix: Index, case: Case) -> Groups:
@@ -192,54 +173,6 @@ def add_quotas(m: pyo.ConcreteModel, plan: PlanData, ix: Index, case: Case,
         return pyo.quicksum(m.x[k] for k in terms[(rid, t)]) <= limit * y[t]
 
     m.quota.con = pyo.Constraint(list(terms), rule=con)
-
-
-CapKey = tuple[str, str, str, str, int]
-
-
-def cap_terms(plan: PlanData, case: Case, g: Groups
-              ) -> tuple[dict[CapKey, tuple[list[Key], list[Key]]], dict[CapKey, float],
-                         dict[CapKey, float]]:
-    """(cap, material, stage, target, period) -> (numerator flows, total flows), and shares.
-
-    A blank country means each single country of the Countries sheet; a blank
-    material or stage means each one separately.  Periods without flow of the
-    material satisfy every cap and get no constraint.
-    """
-    terms: dict[CapKey, tuple[list[Key], list[Key]]] = {}
-    hi: dict[CapKey, float] = {}
-    lo: dict[CapKey, float] = {}
-    groups = plan.groups()
-    for cid, cap in plan.caps.items():
-        if cap.max_share is None and not cap.min_share:
-            continue
-        mats = [cap.material] if cap.material else list(plan.materials)
-        stages = [cap.stage] if cap.stage else plan.stages
-        if cap.country is None:
-            targets = [(c, {c}) for c in plan.countries]
-        elif cap.country in plan.countries:
-            targets = [(cap.country, {cap.country})]
-        else:
-            targets = [(cap.country, groups.get(cap.country, set()))]
-        for t in range(len(plan.periods)):
-            if not (case.cap_on[cid][t] and in_window(t, cap.window)):
-                continue
-            for mat in mats:
-                total = g.by_material.get((mat, t))
-                if not total:
-                    continue
-                for stage in stages:
-                    by_country = g.by_stage_country.get((mat, stage, t), {})
-                    for name, members in targets:
-                        num = [k for c in members for k in by_country.get(c, ())]
-                        key = (cid, mat, stage, name, t)
-                        if cap.max_share is not None and num and cap.max_share < 1:
-                            terms[key] = (num, total)
-                            hi[key] = cap.max_share
-                        if cap.min_share:
-                            terms[key] = (num, total)
-                            lo[key] = cap.min_share
-    return terms, hi, lo
 
 
 def add_caps(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -> None:
