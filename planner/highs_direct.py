@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter, itemgetter
@@ -409,6 +409,29 @@ def compile_model(model: pyo.Block) -> Compiled:
                     np.asarray(lower, dtype=float) - shift, np.asarray(upper, dtype=float) - shift,
                     a.indptr.astype(np.int32), a.indices.astype(np.int32),
                     a.data.astype(float))
+
+
+_VALUE = attrgetter("_value") if hasattr(VarData, "_value") else attrgetter("value")
+
+
+def evaluate(exprs: Sequence[Any]) -> np.ndarray:
+    """Values of linear expressions at the variables' current values, in bulk.
+
+    The same flattening as :func:`compile_model`, then one weighted ``bincount``:
+    reading a tidy table's slacks this way is far quicker than evaluating each
+    constraint body through Pyomo's expression walker.  A variable without a
+    value counts as 0.
+    """
+    n = len(exprs)
+    if n == 0:
+        return np.zeros(0)
+    flat = _Flat()
+    const = np.fromiter((flat.add(e, i) for i, e in enumerate(exprs)), dtype=float, count=n)
+    with PauseGC():
+        vars_, coef, rows, row_const = flat.arrays(n)
+    vals = np.array(list(map(_VALUE, vars_)), dtype=float)  # None -> nan
+    vals[np.isnan(vals)] = 0.0
+    return np.bincount(rows, weights=coef * vals, minlength=n + 1)[:n] + row_const[:n] + const
 
 
 def to_highs(c: Compiled) -> highspy.Highs:

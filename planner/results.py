@@ -13,6 +13,7 @@ import pyomo.environ as pyo
 
 from planner.cases import Case
 from planner.data import PlanData
+from planner.highs_direct import evaluate
 from planner.model import Groups, shortage_penalty
 from planner.solve import SolveResult
 
@@ -58,6 +59,10 @@ def _val(v: Any) -> float:
     return 0.0 if x is None else float(x)
 
 
+def _num(x: Any) -> float:
+    return 0.0 if x is None else float(x)
+
+
 def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
             res: SolveResult) -> CaseResult:
     """Read the tidy tables off a solved model (only the Summary when there is no plan)."""
@@ -69,11 +74,12 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
     if not res.has_solution:
         return out
     labels = [p.label for p in plan.periods]
-    x = {k: _val(m_x) for k, m_x in model.x.items()}
+    x = {k: _num(m_x.value) for k, m_x in model.x.items()}
+    total, holding = evaluate([model.total_cost.expr, model.holding.expr]).tolist()
     summary.update({
-        "total_cost": _val(model.total_cost),
+        "total_cost": total,
         "procurement_cost": sum(g.price[k] * v for k, v in x.items()),
-        "holding_cost": _val(model.holding),
+        "holding_cost": holding,
         "shortage_cost": sum(shortage_penalty(plan, mt[0]) * _val(model.u[mt])
                              for mt in model.u),
         "stockpile_shortfall_cost": plan.settings.stockpile_penalty * sum(
@@ -128,16 +134,18 @@ def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
         (model.caps.max, "cap", lambda k: f"cap {k[0]} max_share {k[1]} {k[2]} {k[3]}"),
         (model.caps.min, "cap", lambda k: f"cap {k[0]} min_share {k[1]} {k[2]} {k[3]}"),
     ]
-    for con, kind, namer in families:
-        for k, c in con.items():
-            body = _val(c.body)
-            if c.equality:
-                slack = 0.0
-            elif c.has_ub():
-                slack = _val(c.upper) - body
-            else:
-                slack = body - _val(c.lower)
-            rows.append({"scenario": scenario, "constraint": namer(k), "kind": kind,
-                         "period": labels[k[-1]], "slack": slack,
-                         "shadow_price": res.duals.get(c)})
+    items = [(kind, namer, k, c) for con, kind, namer in families for k, c in con.items()]
+    bounded = [c.to_bounded_expression(evaluate_bounds=True) for _, _, _, c in items]
+    # bodies evaluated in bulk (Pyomo's expression walker takes seconds per 100k terms)
+    bodies = evaluate([b for _, b, _ in bounded]).tolist()
+    for (kind, namer, k, c), (lb, _, ub), body in zip(items, bounded, bodies, strict=True):
+        if c.equality:
+            slack = 0.0
+        elif ub is not None:
+            slack = ub - body
+        else:
+            slack = body - (lb or 0.0)
+        rows.append({"scenario": scenario, "constraint": namer(k), "kind": kind,
+                     "period": labels[k[-1]], "slack": slack,
+                     "shadow_price": res.duals.get(c)})
     return rows

@@ -94,6 +94,25 @@ def test_constant_times_named_expression_is_scaled_on_the_fast_path() -> None:
         assert res.duals[m.cover3] == pytest.approx(2.5)
 
 
+def test_evaluate_reads_linear_expressions_in_bulk() -> None:
+    """evaluate() (used for slacks and cost parts) equals Pyomo's own evaluation."""
+    from pyomo.core.expr.numeric_expr import LinearExpression, ProductExpression, SumExpression
+
+    m = _lp()
+    m.a.value, m.b.value = 3.0, 1.5
+    m.c = pyo.Var()
+    m.c.fix(0.5)
+    m.d = pyo.Var()  # no value: counts as 0
+    m.both = pyo.Expression(expr=LinearExpression([m.a, m.b]))
+    exprs = [m.cost.expr, m.cover.body,
+             SumExpression([LinearExpression([m.a]), ProductExpression((-0.5, m.both))]),
+             2 * (m.a + m.b) - (-m.c) + 1, m.obj.expr, m.a + 4 * m.d]
+    want = [2 * 3 + 3 * 1.5, 4.5, 3 - 0.5 * 4.5, 2 * 4.5 + 0.5 + 1, 10.5, 3.0]
+    assert hd.evaluate(exprs).tolist() == pytest.approx(want)
+    assert [pyo.value(e) for e in exprs[:5]] == pytest.approx(want[:5])
+    assert hd.evaluate([]).tolist() == []
+
+
 def test_addresses_read_in_bulk_equal_id() -> None:
     import numpy as np
 
