@@ -2,22 +2,21 @@
 
 This is ``planner/model.py`` as of commit ebc4f63, before the build-speed work:
 rules over sparse index sets, ``quicksum`` over ``m.x[k]``, bounds by rule,
-translated to HiGHS by Pyomo's own persistent interface (its ``Groups`` record and
-``cap_terms`` are the planner's own, unchanged since).  ``benchmarks/run.py
+translated to HiGHS by Pyomo's own persistent interface (its ``Groups`` record,
+``cap_terms`` and ``quota_terms`` are the planner's own, unchanged since).  ``benchmarks/run.py
 --idiomatic`` times it on the same instance so that docs/benchmarks.md can show
 what the current technique gains.  Not used by the planner.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import pyomo.environ as pyo
 
-from planner.cases import Case, Index, available, in_window
+from planner.cases import Case, Index, available
 from planner.data import PlanData
-from planner.model import Groups, cap_terms
+from planner.model import Groups, cap_terms, quota_terms
 
 Key = tuple[str, int]
 
@@ -153,18 +152,7 @@ def add_quotas(m: pyo.ConcreteModel, plan: PlanData, ix: Index, case: Case,
                g: Groups) -> None:
     """Matching flows of a quota rule in force are at most limit x y(t)."""
     y = _years(plan)
-    flows_at: dict[int, set[Key]] = defaultdict(set)
-    for k in g.flows:
-        flows_at[k[1]].add(k)
-    terms: dict[Key, list[Key]] = {}
-    for rid, rule in plan.rules.items():
-        if rule.kind != "quota":
-            continue
-        for t in range(len(plan.periods)):
-            if case.rule_on[rid][t] and in_window(t, rule.window):
-                matched = [(o, t) for o in ix.rule_offers[rid] if (o, t) in flows_at[t]]
-                if matched:
-                    terms[(rid, t)] = matched
+    terms = quota_terms(plan, ix, case, g)
     m.quota = pyo.Block()
 
     def con(_: pyo.Block, rid: str, t: int) -> object:

@@ -272,10 +272,8 @@ def add_capacity(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) ->
     m.capacity.con = pyo.Constraint(sorted(keys, key=lambda k: (k[1], k[0])), rule=rule)
 
 
-def add_quotas(m: pyo.ConcreteModel, plan: PlanData, ix: Index, case: Case,
-               g: Groups) -> None:
-    """Matching flows of a quota rule in force are at most limit x y(t)."""
-    y = _years(plan)
+def quota_terms(plan: PlanData, ix: Index, case: Case, g: Groups) -> dict[Key, list[Key]]:
+    """(quota rule, period) -> the available flows it matches, for rules in force."""
     flows_at: dict[int, set[Key]] = defaultdict(set)
     for k in g.flows:
         flows_at[k[1]].add(k)
@@ -288,6 +286,14 @@ def add_quotas(m: pyo.ConcreteModel, plan: PlanData, ix: Index, case: Case,
                 matched = [(o, t) for o in ix.rule_offers[rid] if (o, t) in flows_at[t]]
                 if matched:
                     terms[(rid, t)] = matched
+    return terms
+
+
+def add_quotas(m: pyo.ConcreteModel, plan: PlanData, ix: Index, case: Case,
+               g: Groups) -> None:
+    """Matching flows of a quota rule in force are at most limit x y(t)."""
+    y = _years(plan)
+    terms = quota_terms(plan, ix, case, g)
     m.quota = pyo.Block()
     xv = _flows(m, g)
 
