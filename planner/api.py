@@ -21,7 +21,7 @@ from planner.policy import PolicyCost
 from planner.problems import InputError, Problem
 from planner.report import RunInfo, write_report
 from planner.results import CaseResult, extract
-from planner.solve import solve, solver_options
+from planner.solve import Status, solve, solver_options
 from planner.validate import load_plan
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from planner.warm import WarmStart
 
 __all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run", "default_report_path",
-           "RunOutcome", "InputError", "policy_costs", "RunInfo", "PolicyCost",
+           "RunOutcome", "exit_code", "Status", "InputError", "policy_costs", "RunInfo", "PolicyCost",
            "check_risks", "resilience", "write_resilience"]
 
 
@@ -130,8 +130,19 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        """0 when every case solved to optimality, 1 otherwise (e.g. infeasible)."""
-        return 0 if all(r.status == "optimal" for r in self.results) else 1
+        """The contract's exit code of a run: see :func:`exit_code`."""
+        return exit_code(self.results)
+
+
+def exit_code(results: list[CaseResult]) -> int:
+    """0 when every case solved to optimality; 3 when a case could not be solved
+    (solver error, unknown end, solver missing); else 1 (a case infeasible,
+    unbounded or stopped at a limit).  3 wins over 1: the solver's failure says
+    nothing about the plan, so it must not read as "infeasible"."""
+    statuses = [Status.of(str(r.status)) for r in results]
+    if any(s.is_failure for s in statuses):
+        return 3
+    return 0 if all(s is Status.OPTIMAL for s in statuses) else 1
 
 
 def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | None = None,

@@ -1,8 +1,10 @@
 """Command line: ``planner template | validate | run | stress``.
 
-Exit codes follow the contract: 0 solved, 1 a case is infeasible (or
-otherwise not solved to optimality), 2 bad input.  No traceback reaches the
-user: input problems are listed, anything unexpected is one line on stderr.
+Exit codes follow the contract: 0 solved, 1 a case is infeasible (or stopped
+at a limit), 2 bad input (and bad usage), 3 a case could not be solved for
+another reason (solver error, solver missing; the cause is printed), 130
+interrupted.  No traceback reaches the user: input problems are listed,
+anything unexpected is one line on stderr.
 """
 
 from __future__ import annotations
@@ -39,10 +41,19 @@ def main() -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--example", is_flag=True, help="Prefill with the worked example.")
 @click.option("--stages", default=None, help="Comma-separated processing stages, in order.")
-def template(path: str, example: bool, stages: str | None) -> None:
-    """Write a blank input workbook (or the worked example) to PATH."""
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def template(path: str, example: bool, stages: str | None, force: bool) -> None:
+    """Write a blank input workbook (or the worked example) to PATH.
+
+    An existing file is never replaced without ``--force``: it may be a
+    filled-in workbook.
+    """
     from planner.template import TemplateError, write_template
 
+    if Path(path).exists() and not force:
+        click.echo(f"{path} exists; nothing was written. Give --force to replace it, "
+                   "or another path.", err=True)
+        sys.exit(2)
     stage_list = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     try:
         out = write_template(path, example=example, stages=stage_list)
@@ -80,7 +91,9 @@ def _progress(r: CaseResult) -> None:
     cost = "" if r.total_cost is None else f"  total_cost {r.total_cost:,.2f}"
     unmet = r.summary.get("unmet_demand")
     extra = "" if unmet is None else f"  unmet {unmet:,.3f} t"
-    click.echo(f"  {r.name:<24} {r.status:<12}{cost}{extra}  ({r.seconds:.2f} s)")
+    click.echo(f"  {r.name:<24} {r.status!s:<12}{cost}{extra}  ({r.seconds:.2f} s)")
+    if r.message and r.status != "infeasible":
+        click.echo(f"    cause: {r.message}")
     for line in r.explanation:
         click.echo(f"    {line}")
 
@@ -94,8 +107,10 @@ def _policy_progress(p: api.PolicyCost) -> None:
 @click.argument("path", type=click.Path())
 @click.option("-o", "--output", "output", default=None, help="Report path.")
 @click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios.")
-@click.option("--time-limit", type=float, default=None, help="Seconds per case.")
-@click.option("--threads", type=int, default=None, help="Solver threads.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per case (> 0).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Solver threads (at most this machine's processors).")
 @click.option("--method", type=click.Choice(["choose", "simplex", "ipm", "pdlp"]),
               default=None, help="HiGHS method.")
 @click.option("--gap", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -117,10 +132,14 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
     import time
 
     from planner.report import RunInfo
-    from planner.solve import gap_options
+    from planner.solve import clamp_threads, gap_options
 
-    options = {"time_limit": time_limit, "threads": threads,
-               "solver": None if method in (None, "choose") else method, **gap_options(gap)}
+    if threads is not None:
+        threads, cut = clamp_threads(threads)
+        if cut:
+            click.echo(f"warning: {cut}", err=True)
+    options = {"time_limit": time_limit, "threads": threads, "solver": method,
+               **gap_options(gap)}
     if warm:
         options["warm"] = warm
     info = RunInfo(path, options=dict(options))
@@ -157,7 +176,11 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
         click.echo(f"Cannot write the report to {target}: {exc.strerror or exc}", err=True)
         sys.exit(2)
     click.echo(f"Report: {report}")
-    sys.exit(api.RunOutcome(plan, results, report).exit_code)
+    code = api.exit_code(results)
+    if code == 3:
+        click.echo("planner: a case could not be solved; its cause is above and in the "
+                   "report's Run sheet.", err=True)
+    sys.exit(code)
 
 
 def _add_resilience() -> None:
@@ -171,14 +194,27 @@ _add_resilience()
 
 
 def entry() -> None:
-    """Console entry point: never let a traceback reach the user."""
+    """Console entry point: never let a traceback reach the user.
+
+    Click's standalone mode would turn Ctrl-C into "Aborted!" and exit 1, the code
+    for "a case infeasible"; here it is one line and exit 130, as shells expect.
+    """
     try:
-        main(standalone_mode=True)
+        rv = main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("planner: interrupted; nothing more was written.", err=True)
+        sys.exit(130)
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001
         click.echo(f"planner: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(3)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":

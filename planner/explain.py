@@ -26,6 +26,7 @@ from pyomo.repn import generate_standard_repn
 
 from planner.cases import Case, Index
 from planner.data import PlanData
+from planner.highs_runtime import new_highs
 from planner.model import Groups, build_model
 from planner.solve import solve
 
@@ -100,7 +101,7 @@ def compute_iis(m: pyo.ConcreteModel) -> tuple[list[tuple[Any, str]], list[tuple
     import highspy
 
     lp = _lp_arrays(m)
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     inf = highspy.kHighsInf
     h.addVars(len(lp.cols), np.where(np.isinf(lp.col_lo), -inf, lp.col_lo),

@@ -45,6 +45,8 @@ from pyomo.core.expr.numeric_expr import (
 from pyomo.core.expr.numvalue import native_numeric_types
 from pyomo.repn import generate_standard_repn
 
+from planner.highs_runtime import new_highs, prepare
+
 INF = math.inf
 
 _TERMINATION = {
@@ -436,8 +438,7 @@ def evaluate(exprs: Sequence[Any]) -> np.ndarray:
 
 def to_highs(c: Compiled) -> highspy.Highs:
     """A silent Highs instance holding the compiled model."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     sense = highspy.ObjSense.kMaximize if c.maximise else highspy.ObjSense.kMinimize
     lp = highspy.HighsLp()
     lp.num_col_ = len(c.columns)
@@ -486,10 +487,17 @@ class Results:
     incumbent_objective: float | None
     highs: highspy.Highs
     compiled: Compiled
+    #: HiGHS's own model status, as it names it (e.g. ``kSolveError``)
+    highs_status: str = ""
 
 
 def set_options(h: highspy.Highs, options: dict[str, Any] | None) -> None:
-    """HiGHS options by their HiGHS names (``time_limit``, ``threads``, ``solver``, ...)."""
+    """HiGHS options by their HiGHS names (``time_limit``, ``threads``, ``solver``, ...).
+
+    Also sizes HiGHS's process-wide thread scheduler for this solve
+    (:func:`planner.highs_runtime.prepare`).
+    """
+    prepare((options or {}).get("threads"))
     for key, val in (options or {}).items():
         if val is None:
             continue
@@ -514,7 +522,7 @@ def run(h: highspy.Highs, c: Compiled) -> Results:
         sol = SolutionStatus.noSolution
     term = _TERMINATION.get(status, TerminationCondition.unknown)
     return Results(term, sol, Loader(c, h), info.objective_function_value if has else None,
-                   h, c)
+                   h, c, h.modelStatusToString(status))
 
 
 def solve(model: pyo.Block, options: dict[str, Any] | None = None) -> Results:

@@ -382,9 +382,9 @@ def _version(dist: str) -> str:
 def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> list[dict[str, Any]]:
     """The Run sheet: input file and hash, versions, solver options and times."""
     try:
-        import highspy
+        from planner.highs_runtime import version
 
-        highs = str(highspy.Highs().version())
+        highs = version()
     except Exception:  # noqa: BLE001 - a missing version is not worth failing a report
         highs = _version("highspy")
     src = info.input_path or plan.source
@@ -406,7 +406,10 @@ def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> li
          "note": "Settings, then command-line overrides"},
     ]
     rows.extend({"item": f"solve time: {r.name}", "value": round(r.seconds, 3),
-                 "unit": "s", "note": r.status} for r in results)
+                 "unit": "s", "note": f"{r.status}: {r.message}" if r.message else str(r.status)}
+                for r in results)
+    rows.extend({"item": f"not solved: {r.name}", "value": str(r.status), "note": r.message}
+                for r in results if r.message and r.status != "infeasible")
     rows.append({"item": "solve time: all cases",
                  "value": round(sum(r.seconds for r in results), 3), "unit": "s"})
     if info.policy_seconds is not None:
@@ -521,6 +524,8 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     note_rows: list[dict[str, Any]] = [{"kind": "warning", "case": "", "note": w}
                                        for w in plan.warnings]
     note_rows.extend({"kind": "report", "case": "", "note": n} for n in notes)
+    note_rows.extend({"kind": str(r.status), "case": r.name, "note": r.message}
+                     for r in results if r.message)
     ws = write_split(wb, "Notes", ["kind", "case", "note"], note_rows, fmts)[0]
     ws.column_dimensions["C"].width = 120
 
@@ -529,6 +534,9 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     bad = [r.name for r in results if r.explanation]
     if bad:
         header.append(("Infeasible", f"{', '.join(bad)}: see the Infeasibility sheet"))
+    failed = [r for r in results if r.message and not r.explanation]
+    for r in failed:
+        header.append((f"Not solved: {r.name}", f"{r.status}: {r.message}"))
     base_shadows = [s.sentence for s in shadows if s.scenario == (names[0] if names else "")]
     add_dashboard(wb, plan, results, cases, header, policy_rows, base_shadows)
     wb.active = 0

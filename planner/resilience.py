@@ -547,7 +547,8 @@ def stress_command() -> Any:
                   help="Solve the disruptions on this Dask scheduler (e.g. tcp://host:8786).")
     @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
                   help="Disruptions printed.")
-    @click.option("--time-limit", type=float, default=None, help="Seconds per solve.")
+    @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+                  help="Seconds per solve (> 0).")
     def stress_cmd(path: str, output: str | None, first: str | None, last: str | None,
                    kinds: tuple[str, ...], samples: int | None, seed: int,
                    size_names: tuple[str, ...], no_sizing: bool, workers: int,
@@ -575,6 +576,16 @@ def stress_command() -> Any:
                           tick, dask_scheduler)
         except InputError as err:
             _problems(err)
+            sys.exit(2)
+        except ImportError:
+            if dask_scheduler is None:
+                raise
+            click.echo("--dask-scheduler needs Dask: pip install 'planner[dask]'", err=True)
+            sys.exit(2)
+        except (OSError, TimeoutError, ValueError) as exc:
+            if dask_scheduler is None:
+                raise
+            click.echo(f"Cannot reach the Dask scheduler {dask_scheduler}: {exc}", err=True)
             sys.exit(2)
         finally:
             bar.close()

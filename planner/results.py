@@ -47,6 +47,18 @@ class CaseResult:
     constraints: list[Row] = field(default_factory=list)
     #: rows of the workbook explaining an infeasible case
     explanation: list[str] = field(default_factory=list)
+    #: why the case has no optimum (empty when it has one): see planner.solve.CAUSES
+    message: str = ""
+
+    def tables(self) -> dict[str, Any]:
+        """The contract's tidy tables of this case as pandas DataFrames, by sheet name."""
+        import pandas as pd
+
+        summary = [self.summary]
+        rows = {"Summary": summary, "Plan": self.plan, "Stock": self.stock,
+                "Exposure": self.exposure, "Constraints": self.constraints}
+        return {name: pd.DataFrame(rows[name], columns=cols)
+                for name, cols in TABLE_COLUMNS.items()}
 
     @property
     def total_cost(self) -> float | None:
@@ -70,7 +82,7 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
     summary: Row = {"scenario": name, "status": res.status, "total_cost": None,
                     "procurement_cost": None, "holding_cost": None, "shortage_cost": None,
                     "stockpile_shortfall_cost": None, "unmet_demand": None}
-    out = CaseResult(name, res.status, res.seconds, summary)
+    out = CaseResult(name, res.status, res.seconds, summary, message=res.message)
     if not res.has_solution:
         return out
     labels = [p.label for p in plan.periods]

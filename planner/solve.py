@@ -1,16 +1,20 @@
-"""Solve a built model with HiGHS, with duals.
+"""Solve a built model with HiGHS, with duals: the typed solver boundary.
 
 Models go through Pyomo's HiGHS interface, or as arrays (planner.highs_direct)
 when they are large.
 
-Every termination is mapped to a status word for the report; no solver
-exception leaks out.
+Every termination is mapped to a :class:`Status`; no solver exception leaks
+out.  A status that is not a result (``error``, ``unknown``,
+``solver_missing``) always carries its cause: HiGHS's own words where it gave
+any, and the planner's explanation.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import pyomo.environ as pyo
@@ -22,17 +26,65 @@ from planner.data import Settings
 if TYPE_CHECKING:
     from planner.warm import WarmStart
 
+
+class Status(str, Enum):
+    """How a solve ended.  A ``str`` enum: it prints and compares as its word."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ITERATION_LIMIT = "iteration_limit"
+    INTERRUPTED = "interrupted"
+    OBJECTIVE_LIMIT = "objective_limit"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+    SOLVER_MISSING = "solver_missing"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_failure(self) -> bool:
+        """The solver could not answer (exit code 3): not a statement about the model."""
+        return self in (Status.ERROR, Status.UNKNOWN, Status.SOLVER_MISSING)
+
+    @classmethod
+    def of(cls, word: str) -> Status:
+        """The status named ``word``; an unknown word maps to UNKNOWN, explicitly."""
+        try:
+            return cls(word)
+        except ValueError:
+            return cls.UNKNOWN
+
+
 _STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
+    TerminationCondition.convergenceCriteriaSatisfied: Status.OPTIMAL,
+    TerminationCondition.provenInfeasible: Status.INFEASIBLE,
+    TerminationCondition.locallyInfeasible: Status.INFEASIBLE,
     # Every cost is non-negative, so the objective is bounded below by 0:
     # "infeasible or unbounded" can only be infeasible here.
-    TerminationCondition.infeasibleOrUnbounded: "infeasible",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
-    TerminationCondition.interrupted: "interrupted",
+    TerminationCondition.infeasibleOrUnbounded: Status.INFEASIBLE,
+    TerminationCondition.unbounded: Status.UNBOUNDED,
+    TerminationCondition.maxTimeLimit: Status.TIME_LIMIT,
+    TerminationCondition.iterationLimit: Status.ITERATION_LIMIT,
+    TerminationCondition.interrupted: Status.INTERRUPTED,
+    TerminationCondition.objectiveLimit: Status.OBJECTIVE_LIMIT,
+    TerminationCondition.error: Status.ERROR,
+    TerminationCondition.unknown: Status.UNKNOWN,
+}
+
+#: what the planner says of each status that is not an optimum
+CAUSES = {
+    Status.INFEASIBLE: "no plan meets every hard constraint (see the explanation)",
+    Status.UNBOUNDED: "the model is unbounded",
+    Status.TIME_LIMIT: "the solver's time limit was reached before optimality",
+    Status.ITERATION_LIMIT: "the solver's iteration limit was reached before optimality",
+    Status.INTERRUPTED: "the solve was interrupted",
+    Status.OBJECTIVE_LIMIT: "the solver stopped at an objective limit",
+    Status.ERROR: "HiGHS reported an error and returned no result",
+    Status.UNKNOWN: "HiGHS ended without saying why",
+    Status.SOLVER_MISSING: "a component the solver needs could not be loaded",
 }
 
 
@@ -40,10 +92,12 @@ _STATUS = {
 class SolveResult:
     """What the solver said, and whether values were loaded into the model."""
 
-    status: str
+    status: Status
     seconds: float
     has_solution: bool
     duals: dict[Any, float] = field(default_factory=dict)
+    #: why the solve ended as it did (empty for an optimum): the planner's words,
+    #: then HiGHS's own where it gave any
     message: str = ""
     #: the solve started from a warm basis (:mod:`planner.warm`)
     warm: bool = False
@@ -53,7 +107,12 @@ class SolveResult:
 
 def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
                    ) -> dict[str, Any]:
-    """HiGHS options from Settings (time_limit, threads, method, gap), CLI overrides last."""
+    """HiGHS options from Settings (time_limit, threads, method, gap), CLI overrides last.
+
+    ``method`` ``choose`` is passed on as HiGHS's own ``solver=choose``, so a command
+    line ``--method choose`` overrides a Settings ``method``.  ``threads`` above
+    :data:`MAX_THREADS` is clamped to it (see :func:`clamp_threads`).
+    """
     opts: dict[str, Any] = {}
     if settings.time_limit:
         opts["time_limit"] = float(settings.time_limit)
@@ -63,7 +122,25 @@ def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
         opts["solver"] = settings.method
     opts.update(gap_options(settings.gap))
     opts.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    if opts.get("threads"):
+        opts["threads"] = clamp_threads(int(opts["threads"]))[0]
     return opts
+
+
+#: the most solver threads the planner asks HiGHS for: this machine's processors
+MAX_THREADS = max(1, os.cpu_count() or 1)
+
+
+def clamp_threads(threads: int) -> tuple[int, str | None]:
+    """``threads`` limited to :data:`MAX_THREADS`, and a warning when it was cut.
+
+    HiGHS aborts or fails on absurd counts (1000, 100000); more threads than
+    processors never helps an LP.
+    """
+    if threads > MAX_THREADS:
+        return MAX_THREADS, (f"{threads} solver threads asked for, but this machine has "
+                             f"{MAX_THREADS} processor(s); using {MAX_THREADS}.")
+    return threads, None
 
 
 def gap_options(gap: float | None) -> dict[str, Any]:
@@ -114,6 +191,9 @@ def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None,
         return highs_direct.solve(model, opts)
     time_limit = opts.pop("time_limit", None)
     threads = opts.pop("threads", None)
+    from planner.highs_runtime import prepare
+
+    prepare(threads)
     kwargs: dict[str, Any] = {"load_solutions": False,
                               "raise_exception_on_nonoptimal_result": False,
                               "solver_options": {"output_flag": False, **opts}}
@@ -136,11 +216,16 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
     start = time.perf_counter()
     if next(model.component_data_objects(pyo.Var, active=True), None) is None:
         # Nothing to decide (e.g. the blank template): the empty plan is optimal.
-        return SolveResult("optimal", time.perf_counter() - start, True)
+        return SolveResult(Status.OPTIMAL, time.perf_counter() - start, True)
     try:
         res = _highs(model, options, warm, capture)
+    except ImportError as exc:
+        return SolveResult(Status.SOLVER_MISSING, time.perf_counter() - start, False,
+                           message=f"{CAUSES[Status.SOLVER_MISSING]}: {exc}. "
+                                   "Reinstall the planner (pip install -e .).")
     except Exception as exc:  # noqa: BLE001 - report solver failures as a status
-        return SolveResult("error", time.perf_counter() - start, False, message=str(exc))
+        return SolveResult(Status.ERROR, time.perf_counter() - start, False,
+                           message=f"{CAUSES[Status.ERROR]}: {type(exc).__name__}: {exc}")
     warmed = False
     basis = None
     if warm is not None or capture:
@@ -150,20 +235,31 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
             warmed = res.warm
             res = res.results
             basis = warm_mod.capture(res) if capture else None
-    status = _STATUS.get(res.termination_condition, str(res.termination_condition.name))
+    status = _STATUS.get(res.termination_condition, Status.UNKNOWN)
     has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    message = "" if status is Status.OPTIMAL else _cause(status, res)
     duals: dict[Any, float] = {}
     if has:
         res.solution_loader.load_vars()
-        if status == "optimal":
+        if status is Status.OPTIMAL:
             try:
                 duals = dict(res.solution_loader.get_duals())
             except Exception:  # noqa: BLE001 - duals are optional extras
                 duals = {}
-    if status == "optimal" and hasattr(model, "u"):
+    if status is Status.OPTIMAL and hasattr(model, "u"):
         _least_unmet(model, options)
-    return SolveResult(status, time.perf_counter() - start, has, duals, warm=warmed,
-                       basis=basis)
+    return SolveResult(status, time.perf_counter() - start, has, duals, message=message,
+                       warm=warmed, basis=basis)
+
+
+def _cause(status: Status, res: Any) -> str:
+    """The planner's words for ``status``, then what HiGHS said (its model status)."""
+    said = getattr(res, "highs_status", None)
+    term = getattr(res.termination_condition, "name", str(res.termination_condition))
+    words = CAUSES[status]
+    if status.is_failure:
+        words += f" (termination: {term}" + (f"; HiGHS: {said}" if said else "") + ")"
+    return words
 
 
 def _least_unmet(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> None:
@@ -178,10 +274,11 @@ def _least_unmet(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> No
     unmet = sum(pyo.value(u, exception=False) or 0.0 for u in model.u.values())
     if unmet <= 1e-7:
         return
-    best = pyo.value(model.total_cost)
-    model.total_cost.deactivate()
+    objective = next(model.component_data_objects(pyo.Objective, active=True))
+    best = pyo.value(objective)
+    objective.deactivate()
     model.tie_cost = pyo.Constraint(
-        expr=model.total_cost.expr <= best + 1e-9 * max(1.0, abs(best)))
+        expr=objective.expr <= best + 1e-9 * max(1.0, abs(best)))
     model.tie_unmet = pyo.Objective(expr=pyo.quicksum(model.u.values()), sense=pyo.minimize)
     try:
         res = _highs(model, options)
@@ -192,4 +289,6 @@ def _least_unmet(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> No
     finally:
         model.del_component(model.tie_unmet)
         model.del_component(model.tie_cost)
-        model.total_cost.activate()
+        # Only the objective that was active goes back on (a caller may have
+        # deactivated another one, e.g. a stress model's own total_cost).
+        objective.activate()
