@@ -28,9 +28,10 @@ if TYPE_CHECKING:
     from planner.resilience import ResilienceReport
     from planner.warm import WarmStart
 
-__all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run", "default_report_path",
-           "RunOutcome", "exit_code", "Status", "InputError", "policy_costs", "RunInfo", "PolicyCost",
-           "check_risks", "resilience", "write_resilience"]
+__all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run",
+           "default_report_path", "RunOutcome", "exit_code", "Status", "InputError",
+           "policy_costs", "RunInfo", "PolicyCost", "check_risks", "resilience",
+           "write_resilience", "CaseResult"]
 
 
 def load(path: str | Path) -> PlanData:

@@ -105,6 +105,26 @@ class Case:
     rule_on: dict[str, list[bool]]
     #: cap -> per-period in force
     cap_on: dict[str, list[bool]]
+    #: facility -> per-period product of the scenario's capacity factors (absent: 1),
+    #: also for facilities of unlimited capacity: force majeure scales min_volume by it
+    cap_factor: dict[str, list[float]] = field(default_factory=dict)
+
+    def force_majeure(self, facilities: list[str], t: int) -> float:
+        """k(o,t): the smallest capacity factor below 1 on the route in t, else 1."""
+        k = 1.0
+        for f in facilities:
+            factors = self.cap_factor.get(f)
+            if factors is not None and factors[t] < k:
+                k = factors[t]
+        return k
+
+
+def scale_capacity(capacity: float | None, factor: float) -> float | None:
+    """A capacity times a scenario factor.  Unlimited capacity scaled by 0 is an
+    outage (0); by any other factor it stays unlimited (None)."""
+    if capacity is None:
+        return 0.0 if factor == 0 else None
+    return capacity * factor
 
 
 def build_case(plan: PlanData, ix: Index, name: str = "base") -> Case:
@@ -116,6 +136,7 @@ def build_case(plan: PlanData, ix: Index, name: str = "base") -> Case:
     cost: dict[str, list[float]] = {}
     rule_on = {r.id: [r.active] * n for r in plan.rules.values()}
     cap_on = {c.id: [c.active] * n for c in plan.caps.values()}
+    cap_factor: dict[str, list[float]] = {}
     rows = plan.scenarios.get(name, []) if name != "base" else []
     groups = plan.groups()
     for row in rows:
@@ -134,17 +155,17 @@ def build_case(plan: PlanData, ix: Index, name: str = "base") -> Case:
             assert row.value is not None and row.target is not None
             for fid in _target_facilities(plan, row.target, groups):
                 caps = capacity[fid]
+                factors = cap_factor.setdefault(fid, [1.0] * n)
                 for t in window:
-                    c = caps[t]
-                    # Unlimited capacity scaled by 0 is an outage; by >0 stays unlimited.
-                    caps[t] = (0.0 if row.value == 0 else None) if c is None else c * row.value
+                    caps[t] = scale_capacity(caps[t], row.value)
+                    factors[t] *= row.value
         elif row.action == "cost":
             assert row.value is not None and row.target is not None
             for oid in _target_offers(plan, ix, row.target, row.material, groups):
                 f = cost.setdefault(oid, [1.0] * n)
                 for t in window:
                     f[t] *= row.value
-    return Case(name, demand, capacity, cost, rule_on, cap_on)
+    return Case(name, demand, capacity, cost, rule_on, cap_on, cap_factor)
 
 
 def _target_facilities(plan: PlanData, target: str, groups: dict[str, set[str]]) -> list[str]:
@@ -176,7 +197,7 @@ def available(plan: PlanData, ix: Index, case: Case) -> dict[str, list[bool]]:
     n = len(plan.periods)
     banned: dict[str, list[bool]] = {}
     for rid, rule in plan.rules.items():
-        if rule.kind != "ban":
+        if not rule.excludes_offers:
             continue
         on = [case.rule_on[rid][t] and in_window(t, rule.window) for t in range(n)]
         if not any(on):

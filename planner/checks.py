@@ -10,6 +10,51 @@ from __future__ import annotations
 from planner.cases import Case, Index, available, build_case, in_window
 from planner.data import Cap, Offer, PlanData
 from planner.model import Groups, group
+from planner.problems import Problem
+
+#: an end_value at or above this fraction of the cheapest delivered price warns
+END_VALUE_CLOSE = 0.9
+
+
+def end_value_problems(plan: PlanData) -> tuple[list[Problem], list[str]]:
+    """Materials.end_value at or above the material's cheapest delivered price in
+    the last period (base case: unit_cost x (1 + tariffs), offers available then)
+    is refused: the plan would buy to hold.  Close to it (>= 90%) warns.
+
+    A material with no offer available in the last period has no such price and
+    is not checked here.
+    """
+    problems: list[Problem] = []
+    warned: list[str] = []
+    valued = [m for m in plan.materials.values() if m.end_value > 0]
+    if not valued or not plan.periods:
+        return problems, warned
+    ix = Index.build(plan)
+    avail = available(plan, ix, build_case(plan, ix))
+    last = len(plan.periods) - 1
+    cheapest: dict[str, float] = {}
+    for oid, o in plan.offers.items():
+        if avail[oid][last]:
+            price = o.unit_cost * (1.0 + ix.tariff[oid][last])
+            cheapest[o.material] = min(price, cheapest.get(o.material, price))
+    label = plan.periods[last].label
+    for m in valued:
+        price = cheapest.get(m.id)
+        if price is None:
+            continue
+        if m.end_value >= price * (1 - 1e-9):  # 50 x 1.1 is 55.000000000000007
+            problems.append(Problem(
+                "Materials", m.row, "end_value", m.end_value,
+                f"an end_value below {price:,.2f}, the cheapest delivered price of "
+                f"{m.id} in the last period ({label})",
+                "At or above that price the plan would buy stock only to hold it; value "
+                "end stock at what it would fetch or save, below the purchase price."))
+        elif m.end_value >= END_VALUE_CLOSE * price:
+            warned.append(
+                f"Materials row {m.row}: end_value {m.end_value:,.2f} of {m.id} is "
+                f"{m.end_value / price:.0%} of its cheapest delivered price in {label} "
+                f"({price:,.2f}); the plan may buy stock mainly to hold it at the end.")
+    return problems, warned
 
 
 def warnings_for(plan: PlanData) -> list[str]:
@@ -70,7 +115,7 @@ def _why_unavailable(plan: PlanData, ix: Index, case: Case, o: Offer) -> str:
             reasons.append(f"facility {fid!r} on its route is closed in "
                            + ", ".join(labels[t] for t in outside))
     for rid, rule in plan.rules.items():
-        if rule.kind == "ban" and o.id in ix.rule_offers[rid] and any(case.rule_on[rid]):
+        if rule.excludes_offers and o.id in ix.rule_offers[rid] and any(case.rule_on[rid]):
             reasons.append(f"ban rule {rid!r} (Rules row {rule.row}) excludes it")
     return "; ".join(reasons) or "its window, its route's facilities and the bans never overlap"
 

@@ -31,6 +31,8 @@ class Material:
     shortage_penalty: float | None
     initial_stock: float
     row: int = 0
+    #: credit per t of stock left at the end of the last period
+    end_value: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Offer:
     max_volume: float | None
     window: Window
     row: int = 0
+    #: fraction of unit_cost paid per t of min_volume not taken; None: must take
+    take_or_pay: float | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,14 @@ class Rule:
     active: bool
     basis: str
     row: int = 0
+    #: "purchase" (what is bought in the window) or "use" (what is consumed then)
+    applies_to: str = "purchase"
+
+    @property
+    def excludes_offers(self) -> bool:
+        """A ban on purchases: matching offers are unavailable in its window.  A use
+        ban leaves them available (what is bought may be consumed after it)."""
+        return self.kind == "ban" and self.applies_to == "purchase"
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,7 @@ class Cap:
     active: bool
     basis: str
     row: int = 0
+    applies_to: str = "purchase"
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,8 @@ class Settings:
     plan_name: str
     currency: str
     shortage_penalty: float
-    stockpile_penalty: float
+    #: per t per year; None: each material's shortage_penalty / (2 x horizon years)
+    stockpile_penalty: float | None
     time_limit: float | None = None
     threads: int | None = None
     method: str = "choose"
@@ -193,3 +207,29 @@ class PlanData:
 
     def period_index(self) -> dict[str, int]:
         return {p.label: i for i, p in enumerate(self.periods)}
+
+    @property
+    def horizon_years(self) -> float:
+        """The horizon's length in years: the sum of days(t) / 365."""
+        return sum(p.years for p in self.periods)
+
+    def shortage_penalty(self, material: str) -> float:
+        """The material's own shortage penalty, else the Settings value."""
+        own = self.materials[material].shortage_penalty
+        return self.settings.shortage_penalty if own is None else own
+
+    def stockpile_penalty(self, material: str) -> float:
+        """Per t per year below the stockpile minimum: the Settings value, else the
+        material's shortage penalty / (2 x the horizon in years), so that a tonne
+        short of the minimum for the whole horizon costs half a tonne of unmet
+        demand and a strategic stock is drawn before demand goes unmet."""
+        if self.settings.stockpile_penalty is not None:
+            return self.settings.stockpile_penalty
+        years = self.horizon_years
+        return self.shortage_penalty(material) / (2.0 * years) if years > 0 else 0.0
+
+    @property
+    def uses_origin(self) -> bool:
+        """Some rule or cap acts on use: stock then remembers the offer it came from."""
+        return any(r.applies_to == "use" for r in self.rules.values()) or any(
+            c.applies_to == "use" for c in self.caps.values())

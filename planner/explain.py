@@ -166,6 +166,12 @@ def conflicts(plan: PlanData, case: Case, g: Groups,
             if bound in ("upper", "both") and o.max_volume is not None:
                 add("Offers", o.row, oid, f"offer {oid} ({o.supplier}) may sell at most its "
                     f"max_volume of {_fmt(o.max_volume)} t/yr", t)
+        elif comp == "c" and bound in ("upper", "both"):
+            oid, t = idx
+            for rid in _use_bans(plan, case, oid, t):
+                r = plan.rules[rid]
+                add("Rules", r.row, rid, f"use ban {rid}: what was bought from offer {oid} "
+                    "may not be consumed", t, r.basis)
         elif comp == "u" and bound in ("upper", "both"):
             mat, t = idx
             add("Demand", None, mat,
@@ -191,12 +197,17 @@ def conflicts(plan: PlanData, case: Case, g: Groups,
         elif block == "quota":
             rid, t = idx
             r = plan.rules[rid]
-            add("Rules", r.row, rid, f"quota rule {rid} limit of {_fmt(r.limit or 0.0)} t/yr",
+            what = "use quota" if comp == "use" else "quota rule"
+            add("Rules", r.row, rid, f"{what} {rid} limit of {_fmt(r.limit or 0.0)} t/yr",
                 t, r.basis)
+        elif block == "origin" and comp == "initial":
+            mat, t = idx
+            add("Materials", plan.materials[mat].row, mat,
+                f"initial stock of {mat}: {_fmt(plan.materials[mat].initial_stock)} t", t)
         elif block == "caps":
             cid, mat, stage, target, t = idx
             cp = plan.caps[cid]
-            if comp == "max":
+            if comp.endswith("max"):
                 what = f"cap {cid}: at most {cp.max_share or 0:.1%} of {mat} at {stage} in " \
                        f"{target}"
             else:
@@ -212,8 +223,17 @@ def conflicts(plan: PlanData, case: Case, g: Groups,
             else:
                 add("Stockpile", _stockpile_row(plan, mat, t), mat,
                     f"stockpile minimum of {mat}: {_fmt(g.min_stock.get((mat, t), 0.0))} t", t)
-    order = {"Offers": 0, "Facilities": 1, "Rules": 2, "Caps": 3, "Stockpile": 4, "Demand": 5}
+    order = {"Offers": 0, "Facilities": 1, "Rules": 2, "Caps": 3, "Stockpile": 4,
+             "Materials": 5, "Demand": 6}
     return sorted(found.values(), key=lambda c: (order.get(c.sheet, 9), c.row or 0, c.text))
+
+
+def _use_bans(plan: PlanData, case: Case, oid: str, t: int) -> list[str]:
+    """The use-ban rules in force in ``t`` that match offer ``oid``."""
+    ix = Index.build(plan)
+    return [rid for rid, r in plan.rules.items()
+            if r.kind == "ban" and r.applies_to == "use" and case.rule_on[rid][t]
+            and r.window[0] <= t <= r.window[1] and oid in ix.rule_offers[rid]]
 
 
 def iis_conflicts(plan: PlanData, ix: Index, case: Case) -> list[Conflict]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from planner.cases import Index, build_case
 from planner.data import PlanData
+from planner.families import FAMILY, sentence
 from planner.model import build_model
 from planner.results import CaseResult
 from planner.solve import solve, solver_options
@@ -129,102 +130,30 @@ class ShadowPrice:
 SHADOW_COLUMNS = ["scenario", "sentence", "kind", "constraint", "period", "unit", "change"]
 
 
-def money(value: float, currency: str) -> str:
-    """Amounts as an analyst reads them: 1.23 M USD, 12,345 USD, 20.00 USD."""
-    v = abs(value)
-    if v >= 1e6:
-        return f"{v / 1e6:,.2f} M {currency}"
-    if v >= 100:
-        return f"{v:,.0f} {currency}"
-    return f"{v:,.2f} {currency}"
-
-
-def _effect(change: float, currency: str) -> str:
-    verb = "lower" if change < 0 else "raise"
-    return f"would {verb} total cost by {money(change, currency)}"
-
-
-def _after(text: str, prefix: str, ids: list[str]) -> tuple[str, str] | None:
-    """Split ``prefix + id + rest`` for the longest known id (ids may hold spaces)."""
-    if not text.startswith(prefix):
-        return None
-    rest = text[len(prefix):]
-    for i in sorted(ids, key=len, reverse=True):
-        if rest == i or rest.startswith(i + " "):
-            return i, rest[len(i):].strip()
-    return None
-
-
 def shadow_prices(plan: PlanData, result: CaseResult) -> list[ShadowPrice]:
-    """Sentences for the binding constraints of ``result``, largest effect first."""
-    cur = plan.settings.currency
-    pidx = plan.period_index()
+    """Sentences for the binding constraints of ``result``: the most actionable
+    families first (capacity, quota and cap before stock, stock before demand; see
+    :attr:`planner.families.Family.rank`), largest effect first within each."""
+    labels = [p.label for p in plan.periods]
     supplied = {(r["material"], r["period"]): float(r["supplied"] or 0.0) for r in result.stock}
-    mats = list(plan.materials)
-    out: list[ShadowPrice] = []
+    consumed = {(r["material"], r["period"]):
+                float(r["demand"] or 0.0) - float(r["unmet_demand"] or 0.0)
+                for r in result.stock}
+    out: list[tuple[int, ShadowPrice]] = []
     for row in result.constraints:
         dual = row.get("shadow_price")
-        if dual is None or abs(dual) <= TOL:
+        fam = FAMILY.get(row.get("family", ""))
+        if dual is None or abs(dual) <= TOL or fam is None:
             continue
-        name, kind, period = row["constraint"], row["kind"], str(row["period"])
-        t = pidx.get(period, 0)
-        years = plan.periods[t].years
-        sp: ShadowPrice | None = None
-        if kind == "capacity" and (hit := _after(name, "capacity ", list(plan.facilities))):
-            f = plan.facilities[hit[0]]
-            change = dual * years
-            where = f"{f.id} ({f.name})" if f.name and f.name != f.id else f.id
-            sp = ShadowPrice(result.name, kind, name, period, "t/yr", change,
-                             f"One more t/yr of capacity at {where} in {period} "
-                             f"{_effect(change, cur)}.")
-        elif kind == "quota" and (hit := _after(name, "quota ", list(plan.rules))):
-            change = dual * years
-            sp = ShadowPrice(result.name, kind, name, period, "t/yr", change,
-                             f"Raising the limit of quota rule {hit[0]} by one t/yr in {period} "
-                             f"{_effect(change, cur)}.")
-        elif kind == "balance" and (hit := _after(name, "balance ", mats)):
-            sp = ShadowPrice(result.name, kind, name, period, "t", dual,
-                             f"One more t of {hit[0]} demand in {period} "
-                             f"{_effect(dual, cur)} (its marginal cost of supply).")
-        elif kind == "stockpile" and (hit := _after(name, "stockpile minimum ", mats)):
-            sp = ShadowPrice(result.name, kind, name, period, "t", dual,
-                             f"Requiring one more t of {hit[0]} in stock at the end of {period} "
-                             f"{_effect(dual, cur)}.")
-        elif kind == "stockpile" and (hit := _after(name, "stockpile maximum ", mats)):
-            sp = ShadowPrice(result.name, kind, name, period, "t", dual,
-                             f"Allowing one more t of {hit[0]} in stock at the end of {period} "
-                             f"{_effect(dual, cur)}.")
-        elif kind == "cap":
-            sp = _cap_sentence(plan, result.name, name, period, dual, supplied, cur)
-        if sp is not None and abs(sp.change) > TOL:
-            out.append(sp)
-    out.sort(key=lambda s: -abs(s.change))
-    return out
-
-
-def _cap_sentence(plan: PlanData, scenario: str, name: str, period: str, dual: float,
-                  supplied: dict[tuple[str, str], float], cur: str) -> ShadowPrice | None:
-    """Caps: share x total flow is the rhs, so one percentage point is 0.01 x total."""
-    hit = _after(name, "cap ", list(plan.caps))
-    if hit is None:
-        return None
-    cid, rest = hit
-    side, _, scope = rest.partition(" ")
-    mat = next((m for m in sorted(plan.materials, key=len, reverse=True)
-                if scope == m or scope.startswith(m + " ")), None)
-    if mat is None:
-        return None
-    total = supplied.get((mat, period), 0.0)
-    where = scope[len(mat):].strip()
-    stage = next((s for s in sorted(plan.stages, key=len, reverse=True)
-                  if where.startswith(s + " ")), None)
-    target = where[len(stage):].strip() if stage else where
-    if side == "max_share":
-        change = dual * 0.01 * total
-        text = (f"Raising cap {cid} (share of {mat} at {stage} in {target}) by one percentage "
-                f"point in {period} {_effect(change, cur)}.")
-    else:
-        change = -dual * 0.01 * total
-        text = (f"Lowering floor {cid} (share of {mat} at {stage} from {target}) by one "
-                f"percentage point in {period} {_effect(change, cur)}.")
-    return ShadowPrice(scenario, "cap", name, period, "percentage point", change, text)
+        index = row["index"]
+        period = labels[index[-1]]
+        total = 0.0
+        if fam.key.startswith("cap_"):
+            totals = consumed if fam.applies_to == "use" else supplied
+            total = totals.get((index[1], period), 0.0)
+        said = sentence(fam, index, dual, plan, total)
+        if said is not None and abs(said.change) > TOL:
+            out.append((fam.rank, ShadowPrice(result.name, str(fam.kind), row["constraint"],
+                                              period, said.unit, said.change, said.text)))
+    out.sort(key=lambda rs: (rs[0], -abs(rs[1].change)))
+    return [sp for _, sp in out]

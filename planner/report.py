@@ -443,7 +443,7 @@ def excluded_offers(plan: PlanData, ix: Index, cases: Sequence[Case]) -> list[di
 
     for case in cases:
         for k, (rid, rule) in enumerate(plan.rules.items()):
-            if rule.kind != "ban":
+            if not rule.excludes_offers:
                 continue
             for t in range(n):
                 if case.rule_on[rid][t] and in_window(t, rule.window):

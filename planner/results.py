@@ -13,12 +13,16 @@ import pyomo.environ as pyo
 
 from planner.cases import Case
 from planner.data import PlanData
+from planner.families import COST_PARTS, FAMILIES
 from planner.highs_direct import evaluate
-from planner.model import Groups, shortage_penalty
+from planner.model import Groups
 from planner.solve import SolveResult
 
+#: the contract's Summary columns, then the planner's own cost parts (take-or-pay
+#: payments and the end-of-horizon stock credit; see planner.families.COST_PARTS)
 SUMMARY_COLUMNS = ["scenario", "status", "total_cost", "procurement_cost", "holding_cost",
-                   "shortage_cost", "stockpile_shortfall_cost", "unmet_demand"]
+                   "shortage_cost", "stockpile_shortfall_cost", "unmet_demand",
+                   "take_or_pay_cost", "end_value_credit"]
 PLAN_COLUMNS = ["scenario", "offer", "supplier", "material", "route", "period", "volume",
                 "unit_cost", "cost"]
 STOCK_COLUMNS = ["scenario", "material", "period", "demand", "supplied", "stock", "min_stock",
@@ -79,25 +83,20 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
             res: SolveResult) -> CaseResult:
     """Read the tidy tables off a solved model (only the Summary when there is no plan)."""
     name = case.name
-    summary: Row = {"scenario": name, "status": res.status, "total_cost": None,
-                    "procurement_cost": None, "holding_cost": None, "shortage_cost": None,
-                    "stockpile_shortfall_cost": None, "unmet_demand": None}
+    summary: Row = dict.fromkeys(SUMMARY_COLUMNS)
+    summary.update({"scenario": name, "status": str(res.status)})
     out = CaseResult(name, res.status, res.seconds, summary, message=res.message)
     if not res.has_solution:
         return out
     labels = [p.label for p in plan.periods]
     x = {k: _num(m_x.value) for k, m_x in model.x.items()}
-    total, holding = evaluate([model.total_cost.expr, model.holding.expr]).tolist()
-    summary.update({
-        "total_cost": total,
-        "procurement_cost": sum(g.price[k] * v for k, v in x.items()),
-        "holding_cost": holding,
-        "shortage_cost": sum(shortage_penalty(plan, mt[0]) * _val(model.u[mt])
-                             for mt in model.u),
-        "stockpile_shortfall_cost": plan.settings.stockpile_penalty * sum(
-            _val(model.v[k]) for k in model.v),
-        "unmet_demand": sum(_val(model.u[k]) for k in model.u),
-    })
+    # every cost part and the objective, evaluated in bulk
+    parts = [model.component(p.component).expr for p in COST_PARTS]
+    values = evaluate([model.total_cost.expr, *parts]).tolist()
+    summary["total_cost"] = values[0]
+    for part, value in zip(COST_PARTS, values[1:], strict=True):
+        summary[part.column] = value
+    summary["unmet_demand"] = sum(_val(model.u[k]) for k in model.u)
     for (oid, t), vol in x.items():
         if vol > EPS:
             o = plan.offers[oid]
@@ -131,33 +130,35 @@ def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
                     scenario: str) -> list[Row]:
     """Every balance, capacity, quota, cap and stockpile constraint: slack and shadow price.
 
-    ``shadow_price`` is d(total_cost)/d(right-hand side): per one more t of
-    demand (balance), of allowed flow or stock (capacity, quota, cap, stockpile
-    max), or of required stock (stockpile min).
+    The families are those of :data:`planner.families.FAMILIES` with a contract
+    ``kind``.  ``shadow_price`` is d(total_cost)/d(right-hand side): per one more
+    t of demand (balance), of allowed flow or stock (capacity, quota, cap,
+    stockpile max), or of required stock (stockpile min).  Each row also carries
+    its ``family`` key and ``index`` tuple (not written to the sheet), so shadow
+    prices are explained without parsing names.
     """
     labels = [p.label for p in plan.periods]
     rows: list[Row] = []
-    families = [
-        (model.balance.con, "balance", lambda k: f"balance {k[0]}"),
-        (model.stockpile.min, "stockpile", lambda k: f"stockpile minimum {k[0]}"),
-        (model.stockpile.max, "stockpile", lambda k: f"stockpile maximum {k[0]}"),
-        (model.capacity.con, "capacity", lambda k: f"capacity {k[0]}"),
-        (model.quota.con, "quota", lambda k: f"quota {k[0]}"),
-        (model.caps.max, "cap", lambda k: f"cap {k[0]} max_share {k[1]} {k[2]} {k[3]}"),
-        (model.caps.min, "cap", lambda k: f"cap {k[0]} min_share {k[1]} {k[2]} {k[3]}"),
-    ]
-    items = [(kind, namer, k, c) for con, kind, namer in families for k, c in con.items()]
-    bounded = [c.to_bounded_expression(evaluate_bounds=True) for _, _, _, c in items]
+    items = []
+    for fam in FAMILIES:
+        if not fam.reported:
+            continue
+        block = getattr(model, fam.component[0], None)
+        con = getattr(block, fam.component[1], None) if block is not None else None
+        if con is None:
+            continue
+        items.extend((fam, k, c) for k, c in con.items())
+    bounded = [c.to_bounded_expression(evaluate_bounds=True) for _, _, c in items]
     # bodies evaluated in bulk (Pyomo's expression walker takes seconds per 100k terms)
     bodies = evaluate([b for _, b, _ in bounded]).tolist()
-    for (kind, namer, k, c), (lb, _, ub), body in zip(items, bounded, bodies, strict=True):
+    for (fam, k, c), (lb, _, ub), body in zip(items, bounded, bodies, strict=True):
         if c.equality:
             slack = 0.0
         elif ub is not None:
             slack = ub - body
         else:
             slack = body - (lb or 0.0)
-        rows.append({"scenario": scenario, "constraint": namer(k), "kind": kind,
+        rows.append({"scenario": scenario, "constraint": fam.name(k), "kind": fam.kind,
                      "period": labels[k[-1]], "slack": slack,
-                     "shadow_price": res.duals.get(c)})
+                     "shadow_price": res.duals.get(c), "family": fam.key, "index": k})
     return rows

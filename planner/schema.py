@@ -96,8 +96,10 @@ SETTING_KEYS: dict[str, tuple[Kind, str]] = {
     "currency": ("text", "Currency code shown in the report (default USD)."),
     "shortage_penalty": ("number", "Cost per t of demand left unmet, for materials that set "
                          "none (default: 10 x the highest unit_cost in Offers)."),
-    "stockpile_penalty": ("number", "Cost per t per period that end-of-period stock falls "
-                          "below the stockpile minimum (default: the shortage_penalty)."),
+    "stockpile_penalty": ("number", "Cost per t per year that end-of-period stock falls "
+                          "below the stockpile minimum, charged x days/365 (default: each "
+                          "material's shortage_penalty / (2 x the horizon in years), so a "
+                          "strategic stock is drawn before demand goes unmet)."),
     "time_limit": ("number", "Solver time limit in seconds per case (default: none)."),
     "threads": ("number", "Solver threads (default: HiGHS's choice)."),
     "method": ("text", "Solver method: choose, simplex, ipm or pdlp (default: choose)."),
@@ -128,6 +130,9 @@ MATERIALS = Sheet(
                "Settings value).", unit=MONEY_T, number_format=FMT_MONEY),
         Column("initial_stock", "number", "t on hand before the first period.", default=0.0,
                unit=T, number_format=FMT_T),
+        Column("end_value", "number", "Credit per t of stock left at the end of the last "
+               "period (below the cheapest delivered price then).", default=0.0,
+               unit=MONEY_T, number_format=FMT_MONEY),
     ),
     key="material",
 )
@@ -226,6 +231,9 @@ OFFERS = Sheet(
         Column("max_volume", "number", "t per year at most (blank: unlimited).", unit=T_YR,
                number_format=FMT_T),
         *_window("it is offered"),
+        Column("take_or_pay", "rate", "Fraction of unit_cost paid per t of min_volume not "
+               "taken (blank: the commitment must be taken).", unit="fraction",
+               number_format=FMT_SHARE, width=12),
     ),
     key="offer",
 )
@@ -243,6 +251,15 @@ TARIFFS = Sheet(
 )
 
 RULE_KINDS = ("ban", "quota")
+#: what a rule or cap acts on: what is bought in its window, or what is consumed then
+APPLIES_TO = ("purchase", "use")
+
+
+def _applies_to(what: str) -> Column:
+    return Column("applies_to", "choice", f"purchase (default): the {what} acts on what is "
+                  "bought in its window; use: on what is consumed then, whenever bought.",
+                  default="purchase", choices=APPLIES_TO, width=11)
+
 
 RULES = Sheet(
     "Rules", False, "Sanctions and export controls: bans and quotas.",
@@ -263,6 +280,7 @@ RULES = Sheet(
         Column("active", "bool", "TRUE, or FALSE to apply only when a scenario turns it on.",
                default=True, width=9),
         Column("basis", "text", "Legal basis, echoed in the report.", width=30),
+        _applies_to("rule"),
     ),
     key="rule",
 )
@@ -284,6 +302,7 @@ CAPS = Sheet(
         Column("active", "bool", "TRUE, or FALSE to apply only when a scenario turns it on.",
                default=True, width=9),
         Column("basis", "text", "Policy basis, echoed in the report.", width=30),
+        _applies_to("cap"),
     ),
     key="cap",
 )

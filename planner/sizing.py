@@ -37,7 +37,8 @@ import pyomo.environ as pyo
 
 from planner.cases import Case, Index, build_case
 from planner.data import PlanData, StockpileRow
-from planner.model import Groups, add_families, group, shortage_penalty
+from planner.families import COST_PARTS
+from planner.model import SIGN, Groups, add_families, cost_items, group
 from planner.solve import solve, solver_options
 from planner.stress import (
     Baseline,
@@ -135,18 +136,16 @@ def _recourse_only(b: Any, g: Groups, plan: PlanData, start: int) -> Any:
     for con in b.component_data_objects(pyo.Constraint, active=True):
         if period_of(con.index()) < start:
             con.deactivate()
-    for var in (b.x, b.u, b.v):
+    for var in (b.x, b.u, b.v, b.w, *(getattr(b, n) for n in ("c", "c0") if hasattr(b, n))):
         for k in var:
             if k[-1] < start:
                 var[k].fix(var[k].lb or 0.0)
-    for k in b.s:
-        if k[-1] < start - 1:
-            b.s[k].fix(0.0)
-    y = [p.years for p in plan.periods]
-    return pyo.quicksum(g.price[k] * b.x[k] for k in g.flows if k[1] >= start) + pyo.quicksum(
-        shortage_penalty(plan, mat) * b.u[mat, t] for mat, t in b.u if t >= start
-    ) + pyo.quicksum(plan.materials[mat].holding_cost * y[t] * b.s[mat, t]
-                     for mat, t in b.s if t >= start)
+    for var in (b.s, *(getattr(b, n) for n in ("q", "q0") if hasattr(b, n))):
+        for k in var:
+            if k[-1] < start - 1:
+                var[k].fix(0.0)
+    return pyo.quicksum(SIGN[part] * coef * var for part, _, t, coef, var
+                        in cost_items(b, plan, g) if t >= start)
 
 
 def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
@@ -169,7 +168,8 @@ def size_stockpile(plan: PlanData, scenarios: Sequence[SizingScenario],
     top.policy = pyo.Constraint(
         [(m, t) for m in mats for t in range(first, n) if _cover(plan, base_case, m, t) > 0],
         rule=lambda _, m, t: b0.s[m, t] >= top.d[m] * _cover(plan, base_case, m, t))
-    base_cost = b0.procurement + b0.holding + b0.shortage
+    base_cost = pyo.quicksum(p.sign * b0.component(p.component) for p in COST_PARTS
+                             if p.component != "shortfall")
     unmet: list[Any] = []
     recourse: list[Any] = []
     blocks = []

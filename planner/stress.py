@@ -34,9 +34,10 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from planner.cases import Case, Index, build_case
+from planner.cases import Case, Index, build_case, scale_capacity
 from planner.data import PlanData
-from planner.model import Groups, build_model, shortage_penalty
+from planner.families import COST_PARTS
+from planner.model import SIGN, Groups, build_model, cost_items, shortage_penalty
 from planner.solve import solve, solver_options
 
 Key = tuple[str, int]
@@ -76,14 +77,16 @@ class Disruption:
 def apply(case: Case, d: Disruption) -> Case:
     """The case with the disruption's capacity factors applied (contract semantics)."""
     capacity = {f: list(c) for f, c in case.capacity.items()}
+    cap_factor = {f: list(v) for f, v in case.cap_factor.items()}
     for fid, factors in d.factors:
         caps = capacity[fid]
+        scaled = cap_factor.setdefault(fid, [1.0] * len(caps))
         for t, phi in enumerate(factors):
             if phi == 1:
                 continue
-            c = caps[t]
-            caps[t] = (0.0 if phi == 0 else None) if c is None else c * phi
-    return replace(case, name=d.name, capacity=capacity)
+            caps[t] = scale_capacity(caps[t], phi)
+            scaled[t] *= phi
+    return replace(case, name=d.name, capacity=capacity, cap_factor=cap_factor)
 
 
 def disruptions(plan: PlanData, window: tuple[int, int],
@@ -130,6 +133,8 @@ class Baseline:
     material_cost: dict[str, float] = field(default_factory=dict)
     #: material -> replacement price of stock drawn and not rebuilt in the horizon
     replacement: dict[str, float] = field(default_factory=dict)
+    #: values of the other period-indexed variables (w, c, q, c0, q0), by component
+    other: dict[str, dict[Key, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -153,18 +158,13 @@ def _val(v: Any) -> float:
 
 def material_costs(plan: PlanData, m: Any, g: Groups,
                    v_cost: dict[Key, float] | None = None) -> dict[str, float]:
-    """Total cost split per material: purchases, holding, shortage and shortfall
+    """Total cost split per material, every cost part of :func:`planner.model.cost_items`
     (``v_cost`` overrides the shortfall price per (material, period))."""
-    y = [p.years for p in plan.periods]
     out = {mat: 0.0 for mat in plan.materials}
-    for k in g.flows:
-        out[plan.offers[k[0]].material] += g.price[k] * _val(m.x[k])
-    for mat, t in m.s:
-        out[mat] += plan.materials[mat].holding_cost * y[t] * _val(m.s[mat, t])
-        out[mat] += shortage_penalty(plan, mat) * _val(m.u[mat, t])
-    for k in m.v:
-        price = (v_cost or {}).get(k, plan.settings.stockpile_penalty)
-        out[k[0]] += price * _val(m.v[k])
+    for part, mat, t, coef, var in cost_items(m, plan, g):
+        if part == "shortfall" and v_cost and (mat, t) in v_cost:
+            coef = v_cost[(mat, t)]
+        out[mat] += SIGN[part] * coef * _val(var)
     return out
 
 
@@ -185,10 +185,16 @@ def solve_baseline(plan: PlanData, ix: Index, case: Case | None = None,
     res = solve(m, solver_options(plan.settings, options))
     if not res.has_solution:
         return Baseline(case, res.status, None)
+    other = {name: {k: _val(v) for k, v in getattr(m, name).items()}
+             for name in OTHER_VARS if hasattr(m, name)}
     return Baseline(case, res.status, _val(m.total_cost),
                     {k: _val(m.x[k]) for k in m.x}, {k: _val(m.s[k]) for k in m.s},
                     {k: _val(m.u[k]) for k in m.u}, {k: _val(m.v[k]) for k in m.v},
-                    material_costs(plan, m, g), replacement_prices(plan, g))
+                    material_costs(plan, m, g), replacement_prices(plan, g), other)
+
+
+#: period-indexed variables besides x, s, u and v (take-or-pay, stock by origin)
+OTHER_VARS = ("w", "c", "q", "c0", "q0")
 
 
 def period_of(index: Any) -> float:
@@ -204,7 +210,9 @@ def fix_before(m: Any, base: Baseline, start: int) -> None:
     for con in m.component_data_objects(pyo.Constraint, active=True):
         if period_of(con.index()) < start:
             con.deactivate()
-    for var, vals in ((m.x, base.x), (m.s, base.s), (m.u, base.u), (m.v, base.v)):
+    pairs = [(m.x, base.x), (m.s, base.s), (m.u, base.u), (m.v, base.v)]
+    pairs += [(getattr(m, n), base.other.get(n, {})) for n in OTHER_VARS if hasattr(m, n)]
+    for var, vals in pairs:
         for k in var:
             if k[-1] < start:
                 lb, ub = var[k].bounds
@@ -232,12 +240,12 @@ def release_stockpile(m: Any, plan: PlanData, base: Baseline, periods: Iterable[
             if t == last:
                 price += base.replacement.get(mat, shortage_penalty(plan, mat))
             v_cost[(mat, t)] = price
-    pen = plan.settings.stockpile_penalty
     m.total_cost.deactivate()
     m.shortfall_released = pyo.Expression(expr=pyo.quicksum(
-        v_cost.get(k, pen) * m.v[k] for k in m.v))
-    m.stress_cost = pyo.Objective(
-        expr=m.procurement + m.holding + m.shortage + m.shortfall_released, sense=pyo.minimize)
+        v_cost.get(k, plan.stockpile_penalty(k[0]) * y[k[1]]) * m.v[k] for k in m.v))
+    kept = [p.sign * m.component(p.component) for p in COST_PARTS if p.component != "shortfall"]
+    m.stress_cost = pyo.Objective(expr=pyo.quicksum(kept) + m.shortfall_released,
+                                  sense=pyo.minimize)
     return v_cost
 
 

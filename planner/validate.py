@@ -350,10 +350,10 @@ class Validator:
         seen: dict[str, int] = {}
         for r in self.rows(MATERIALS):
             vals = [r[c] for c in ("material", "description", "holding_cost",
-                                   "shortage_penalty", "initial_stock")]
+                                   "shortage_penalty", "initial_stock", "end_value")]
             if self.unique(r, "material", vals[0], seen) and BAD not in vals:
                 out[vals[0]] = d.Material(vals[0], vals[1] or "", vals[2], vals[3], vals[4],
-                                          r.row)
+                                          r.row, end_value=vals[5])
         return out
 
     def countries(self) -> dict[str, d.Country]:
@@ -474,9 +474,10 @@ class Validator:
                 r.problem("min_volume", r.raw("min_volume"), f"at most max_volume ({hi:g})",
                           "min_volume is above max_volume.")
                 ok = False
-            win = self.window(r)
-            if ok and win is not None and BAD not in (cost, lo, hi, sup):
-                out[oid] = d.Offer(oid, sup, r["material"], r["route"], cost, lo, hi, win, r.row)
+            win, top = self.window(r), r["take_or_pay"]
+            if ok and win is not None and BAD not in (cost, lo, hi, sup, top):
+                out[oid] = d.Offer(oid, sup, r["material"], r["route"], cost, lo, hi, win, r.row,
+                                   take_or_pay=top)
         return out
 
     def country_or_tag(self, r: _Row, column: str, value: Any, countries: set[str],
@@ -523,9 +524,11 @@ class Validator:
                           "A quota needs a limit.")
                 ok = False
             active, basis, win = r["active"], r["basis"], self.window(r)
-            if ok and win is not None and BAD not in (kind, company, limit, active, basis):
+            applies = r["applies_to"]
+            if ok and win is not None and BAD not in (kind, company, limit, active, basis,
+                                                     applies):
                 out[rid] = d.Rule(rid, kind, country, company, stage, mat, limit, win,
-                                  bool(active), basis or "", r.row)
+                                  bool(active), basis or "", r.row, applies or "purchase")
         return out
 
     def caps(self, materials: set[str], countries: set[str], tags: set[str]
@@ -539,10 +542,10 @@ class Validator:
             ok &= stage is None or self.ref(r, "stage", stage, set(self.stage_ids), "stage")
             ok &= self.country_or_tag(r, "country", country, countries, tags)
             hi, lo, active, basis = r["max_share"], r["min_share"], r["active"], r["basis"]
-            win = self.window(r)
-            if ok and win is not None and BAD not in (hi, lo, active, basis):
+            win, applies = self.window(r), r["applies_to"]
+            if ok and win is not None and BAD not in (hi, lo, active, basis, applies):
                 out[cid] = d.Cap(cid, mat, stage, country, hi, lo, win, bool(active),
-                                 basis or "", r.row)
+                                 basis or "", r.row, applies or "purchase")
                 if hi is None and lo is None:
                     self.warnings.append(f"Caps row {r.row}: cap {cid!r} sets neither "
                                          "max_share nor min_share and has no effect.")
@@ -675,7 +678,8 @@ class Validator:
             plan_name=str(raw.get("plan_name", Path(self.source).stem)),
             currency=str(raw.get("currency", "USD")),
             shortage_penalty=float(shortage),
-            stockpile_penalty=float(raw.get("stockpile_penalty", shortage)),
+            stockpile_penalty=(None if raw.get("stockpile_penalty") is None
+                               else float(raw["stockpile_penalty"])),
             time_limit=raw.get("time_limit"),
             threads=None if threads is None else int(threads),
             method=method,
@@ -730,7 +734,11 @@ def load_plan(path: str | Path) -> d.PlanData:
     plan = v.build()
     if v.problems:
         raise InputError(v.problems, v.warnings)
-    from planner.checks import warnings_for
+    from planner.checks import end_value_problems, warnings_for
 
+    problems, warned = end_value_problems(plan)
+    if problems:
+        raise InputError(problems, v.warnings + warned)
+    plan.warnings.extend(warned)
     plan.warnings.extend(warnings_for(plan))
     return plan

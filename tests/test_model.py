@@ -341,14 +341,21 @@ def test_scenario_capacity_on_unlimited_facility_zero_is_outage(tmp_path: Path) 
     assert r["y"].total_cost == pytest.approx(1000)
 
 
-def test_stockpile_days_use_scenario_demand(tmp_path: Path) -> None:
+def test_stockpile_days_use_base_demand_also_in_scenarios(tmp_path: Path) -> None:
+    """Contract: days of cover are on the base case's demand, in every scenario (the
+    target is set in advance; a demand shock does not move it).
+
+    Demand 365 t in one year, 10 days of cover: minimum 10 t, so the base buys 375 t at
+    10 = 3,750.  Doubled demand (730 t) keeps the 10 t minimum: 740 t = 7,400 (it was
+    7,500 when the target followed the shocked demand)."""
     d = base()
     d["Demand"][0]["demand"] = 365
     d["Stockpile"] = [{"material": "M", "min_days": 10}]
     d["Scenarios"] = [{"scenario": "double", "action": "demand", "value": 2}]
     r = solve(tmp_path, d)
     assert r["base"].total_cost == pytest.approx(375 * 10)
-    assert r["double"].total_cost == pytest.approx(750 * 10)
+    assert r["double"].total_cost == pytest.approx(740 * 10)
+    assert [s["min_stock"] for s in r["double"].stock] == [pytest.approx(10)]
 
 
 def test_exposure_table(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from planner import api
-from planner.policy import money, policy_costs, shadow_prices
+from planner.families import money
+from planner.policy import policy_costs, shadow_prices
 from planner.template import write_workbook
 
 Data = dict[str, list[dict[str, Any]]]
