@@ -81,7 +81,7 @@ FORMULAS = {
     ("Offers", "E2"): "=100/2",
     ("Offers", "G3"): '=IF(1=1,"",5)',
     ("Rules", "J2"): "=1=0",
-    ("Offers", "J2"): "=1/0",  # notes column: never read
+    ("Offers", "K2"): "=1/0",  # notes column (after take_or_pay): never read
 }
 
 
