@@ -153,7 +153,7 @@ def build_case(plan: PlanData, ix: Index, name: str = "base") -> Case:
                     demand[(m, t)] = q * row.value
         elif row.action == "capacity":
             assert row.value is not None and row.target is not None
-            for fid in _target_facilities(plan, row.target, groups):
+            for fid in target_facilities(plan, row.target, groups):
                 caps = capacity[fid]
                 factors = cap_factor.setdefault(fid, [1.0] * n)
                 for t in window:
@@ -168,7 +168,7 @@ def build_case(plan: PlanData, ix: Index, name: str = "base") -> Case:
     return Case(name, demand, capacity, cost, rule_on, cap_on, cap_factor)
 
 
-def _target_facilities(plan: PlanData, target: str, groups: dict[str, set[str]]) -> list[str]:
+def target_facilities(plan: PlanData, target: str, groups: dict[str, set[str]]) -> list[str]:
     if target in plan.facilities:
         return [target]
     if target in plan.countries or target in groups:

@@ -7,7 +7,7 @@ matters, and suggests what to change.  All are about the base case.
 
 from __future__ import annotations
 
-from planner.cases import Case, Index, available, build_case, in_window
+from planner.cases import Case, Index, available, build_case, in_window, target_facilities
 from planner.data import Cap, Offer, PlanData
 from planner.model import Groups, group
 from planner.problems import Problem
@@ -39,9 +39,9 @@ def end_value_problems(plan: PlanData) -> tuple[list[Problem], list[str]]:
             cheapest[o.material] = min(price, cheapest.get(o.material, price))
     label = plan.periods[last].label
     for m in valued:
-        price = cheapest.get(m.id)
-        if price is None:
+        if m.id not in cheapest:
             continue
+        price = cheapest[m.id]
         if m.end_value >= price * (1 - 1e-9):  # 50 x 1.1 is 55.000000000000007
             problems.append(Problem(
                 "Materials", m.row, "end_value", m.end_value,
@@ -92,6 +92,36 @@ def warnings_for(plan: PlanData) -> list[str]:
             out.append(f"Rules row {rule.row}: rule {rid!r} matches no offer, so it never "
                        "restricts anything. Check its country, company, stage and material.")
     out.extend(_cap_warnings(plan, ix, case))
+    out.extend(_unlimited_capacity_cuts(plan))
+    if plan.periods and any(p.days != 365 for p in plan.periods):
+        out.append(
+            "Periods: some periods are not 365 days long. Per-year rates (capacity, "
+            "min_volume, max_volume, holding_cost, quota limits) apply to each period "
+            "x days/365, so periods that straddle a calendar year can together exceed a "
+            "yearly limit within it; the report's Notes say where the plan does.")
+    return out
+
+
+def _unlimited_capacity_cuts(plan: PlanData) -> list[str]:
+    """A capacity factor below 1 (not 0) on facilities of unlimited capacity changes
+    nothing but the force-majeure scaling of min_volume: say so, row by row."""
+    out: list[str] = []
+    groups = plan.groups()
+    for rows in plan.scenarios.values():
+        for row in rows:
+            if row.action != "capacity" or row.value is None or not 0 < row.value < 1:
+                continue
+            assert row.target is not None
+            blank = [f for f in target_facilities(plan, row.target, groups)
+                     if plan.facilities[f].capacity is None]
+            if blank:
+                names = ", ".join(blank[:5]) + (f" and {len(blank) - 5} more"
+                                                if len(blank) > 5 else "")
+                out.append(
+                    f"Scenarios row {row.row}: capacity x {row.value:g} on {row.target!r} "
+                    f"leaves facilities without a capacity ({names}) unlimited, so it only "
+                    "scales their offers' min_volume (force majeure). Give those facilities "
+                    "a capacity on the Facilities sheet to model a partial cut.")
     return out
 
 

@@ -96,6 +96,8 @@ def _progress(r: CaseResult) -> None:
         click.echo(f"    cause: {r.message}")
     for line in r.explanation:
         click.echo(f"    {line}")
+    for note in r.notes:
+        click.echo(f"    note: {note}")
 
 
 def _policy_progress(p: api.PolicyCost) -> None:

@@ -294,8 +294,8 @@ def add_objective(m: pyo.ConcreteModel, plan: PlanData, g: Groups) -> None:
     """One named expression per cost part of :data:`planner.families.COST_PARTS`,
     built from :func:`cost_items`; total_cost is their signed sum."""
     terms: dict[str, list[Any]] = {p.component: [] for p in COST_PARTS}
-    for part, _, _, coef, var in cost_items(m, plan, g):
-        terms[part].append(MonomialTermExpression((coef, var)))
+    for name, _, _, coef, var in cost_items(m, plan, g):
+        terms[name].append(MonomialTermExpression((coef, var)))
     for part in COST_PARTS:
         m.add_component(part.component, pyo.Expression(expr=LinearExpression(
             terms[part.component])))
@@ -328,7 +328,8 @@ def add_balance(m: pyo.ConcreteModel, plan: PlanData, case: Case, g: Groups) -> 
     m.balance = pyo.Block()
     s, u, bought = m.s, m.u, m.purchases
     origin = set(g.use_materials)
-    c, c0 = getattr(m, "c", None), getattr(m, "c0", None)
+    c: Any = getattr(m, "c", None)
+    c0: Any = getattr(m, "c0", None)
 
     def rule(_: pyo.Block, mat: str, t: int) -> object:
         demand = case.demand.get((mat, t), 0.0)

@@ -20,7 +20,7 @@ from typing import Any
 
 from planner.cases import Index, build_case
 from planner.data import PlanData
-from planner.families import FAMILY, sentence
+from planner.families import FAMILY, money, sentence
 from planner.model import build_model
 from planner.results import CaseResult
 from planner.solve import solve, solver_options
@@ -42,13 +42,33 @@ class PolicyCost:
     total_cost_without: float | None
     cost_added: float | None
     note: str = ""
+    #: of cost_added, the value of the extra stock the policy leaves at the horizon's
+    #: end (valued at the base plan's average purchase price of each material)
+    end_stock_value: float | None = None
 
     def as_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 POLICY_COLUMNS = ["policy", "kind", "sheet", "row", "basis", "status", "total_cost_without",
-                  "cost_added", "note"]
+                  "cost_added", "end_stock_value", "note"]
+
+
+def _end_stock(plan: PlanData, result: CaseResult) -> dict[str, float]:
+    """Material -> stock at the end of the last period in ``result``."""
+    last = plan.periods[-1].label if plan.periods else None
+    return {r["material"]: float(r["stock"] or 0.0) for r in result.stock
+            if r["period"] == last}
+
+
+def _average_price(result: CaseResult) -> dict[str, float]:
+    """Material -> the plan's average delivered price (cost / volume)."""
+    cost: dict[str, float] = {}
+    volume: dict[str, float] = {}
+    for r in result.plan:
+        cost[r["material"]] = cost.get(r["material"], 0.0) + float(r["cost"])
+        volume[r["material"]] = volume.get(r["material"], 0.0) + float(r["volume"])
+    return {m: cost[m] / volume[m] for m in cost if volume[m] > 0}
 
 
 def _without(plan: PlanData) -> list[tuple[str, str, str, int | None, str, PlanData]]:
@@ -82,6 +102,9 @@ def policy_costs(plan: PlanData, base: CaseResult, ix: Index | None = None,
     ix = ix or Index.build(plan)
     opts = solver_options(plan.settings, options)
     out: list[PolicyCost] = []
+    base_end = _end_stock(plan, base)
+    price = _average_price(base)
+    last = len(plan.periods) - 1
     for name, kind, sheet, row, basis, relaxed in _without(plan):
         # Matching of offers by rules does not depend on ``active``: the index is reused.
         case = build_case(relaxed, ix, "base")
@@ -90,18 +113,28 @@ def policy_costs(plan: PlanData, base: CaseResult, ix: Index | None = None,
         total = float(model.total_cost()) if res.has_solution else None
         added = None
         note = ""
+        held = None
         if base.status == "optimal" and res.status == "optimal" and total is not None \
                 and base.total_cost is not None:
             added = base.total_cost - total
+            extra = {mat: base_end.get(mat, 0.0) - float(model.s[mat, last].value or 0.0)
+                     for mat in plan.materials} if last >= 0 else {}
+            held = sum(max(0.0, q) * price.get(mat, 0.0) for mat, q in extra.items())
             if added < -TOL:
                 note = ("dropping it makes the plan dearer (offers it excluded carry "
                         "min_volume commitments)")
+            elif held > TOL and added > TOL:
+                tonnes = sum(max(0.0, q) for q in extra.values())
+                note = (f"{held / added:.0%} of it ({money(held, plan.settings.currency)}) "
+                        f"is {tonnes:,.1f} t more stock left at the end of the horizon, "
+                        "valued at the plan's purchase prices (see Materials end_value)")
         elif base.status == "infeasible":
             note = ("without it the base case has a plan" if res.status == "optimal"
                     else "the base case stays infeasible without it")
         else:
             note = f"re-solve ended {res.status}"
-        pc = PolicyCost(name, kind, sheet, row, basis, res.status, total, added, note)
+        pc = PolicyCost(name, kind, sheet, row, basis, str(res.status), total, added, note,
+                        held)
         out.append(pc)
         if progress:
             progress(pc)

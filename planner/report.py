@@ -32,7 +32,7 @@ import weakref
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -355,7 +355,7 @@ class RunInfo:
     """Facts for the Run sheet that the report cannot see for itself."""
 
     input_path: str | None = None
-    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
     options: dict[str, Any] = field(default_factory=dict)
     policy_seconds: float | None = None
 
@@ -379,6 +379,11 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+def _now() -> datetime:
+    """The time the report is written (UTC); one place, so tests can hold it still."""
+    return datetime.now(UTC)
+
+
 def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> list[dict[str, Any]]:
     """The Run sheet: input file and hash, versions, solver options and times."""
     try:
@@ -395,7 +400,7 @@ def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> li
         {"item": "input SHA-256", "value": (sha256(src) if src else None) or "unreadable"},
         {"item": "run started (UTC)", "value": info.started.strftime("%Y-%m-%d %H:%M:%S")},
         {"item": "report written (UTC)",
-         "value": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")},
+         "value": _now().strftime("%Y-%m-%d %H:%M:%S")},
         {"item": "planner version", "value": _version("planner")},
         {"item": "Pyomo version", "value": _version("pyomo")},
         {"item": "HiGHS version", "value": highs},
@@ -526,6 +531,8 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     note_rows.extend({"kind": "report", "case": "", "note": n} for n in notes)
     note_rows.extend({"kind": str(r.status), "case": r.name, "note": r.message}
                      for r in results if r.message)
+    note_rows.extend({"kind": "plan", "case": r.name, "note": n}
+                     for r in results for n in r.notes)
     ws = write_split(wb, "Notes", ["kind", "case", "note"], note_rows, fmts)[0]
     ws.column_dimensions["C"].width = 120
 

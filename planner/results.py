@@ -13,7 +13,7 @@ import pyomo.environ as pyo
 
 from planner.cases import Case
 from planner.data import PlanData
-from planner.families import COST_PARTS, FAMILIES
+from planner.families import COST_PARTS, FAMILIES, Family
 from planner.highs_direct import evaluate
 from planner.model import Groups
 from planner.solve import SolveResult
@@ -53,6 +53,8 @@ class CaseResult:
     explanation: list[str] = field(default_factory=list)
     #: why the case has no optimum (empty when it has one): see planner.solve.CAUSES
     message: str = ""
+    #: remarks on the solved plan (e.g. a yearly limit crossed within a calendar year)
+    notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, Any]:
         """The contract's tidy tables of this case as pandas DataFrames, by sheet name."""
@@ -123,6 +125,7 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
     out.exposure.sort(key=lambda r: (r["material"], plan.stages.index(r["stage"]),
                                      labels.index(r["period"]), -r["volume"]))
     out.constraints = constraint_rows(plan, model, res, name)
+    out.notes = calendar_year_notes(plan, x)
     return out
 
 
@@ -139,7 +142,7 @@ def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
     """
     labels = [p.label for p in plan.periods]
     rows: list[Row] = []
-    items = []
+    items: list[tuple[Family, Any, Any]] = []
     for fam in FAMILIES:
         if not fam.reported:
             continue
@@ -162,3 +165,42 @@ def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
                      "period": labels[k[-1]], "slack": slack,
                      "shadow_price": res.duals.get(c), "family": fam.key, "index": k})
     return rows
+
+
+def year_of_period(plan: PlanData) -> list[int]:
+    """Each period's year of the horizon (0, 1, ...), by the day it starts on: periods
+    are consecutive, the first starting on day 0, a year being 365 days."""
+    out: list[int] = []
+    start = 0.0
+    for p in plan.periods:
+        out.append(int(start // 365 + 1e-9))
+        start += p.days
+    return out
+
+
+def calendar_year_notes(plan: PlanData, x: dict[tuple[str, int], float]) -> list[str]:
+    """Offers bought above their max_volume within one year of the horizon.
+
+    Per-year rates apply to each period x days/365 (the contract), so with periods
+    that are not whole years the purchases of the periods starting in one year can
+    add up to more than the yearly limit.  The plan is still the model's optimum;
+    the note tells the analyst where a contract's yearly cap would be crossed.
+    """
+    if all(p.days == 365 for p in plan.periods):
+        return []
+    year = year_of_period(plan)
+    labels = [p.label for p in plan.periods]
+    bought: dict[tuple[str, int], float] = {}
+    for (oid, t), vol in x.items():
+        bought[(oid, year[t])] = bought.get((oid, year[t]), 0.0) + vol
+    notes: list[str] = []
+    for (oid, yr), vol in sorted(bought.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cap = plan.offers[oid].max_volume
+        if cap is not None and vol > cap * (1 + 1e-9) + 1e-6:
+            periods = [labels[t] for t in range(len(labels)) if year[t] == yr]
+            notes.append(
+                f"Offer {oid} (Offers row {plan.offers[oid].row}): {vol:,.1f} t bought in the "
+                f"periods starting in year {yr + 1} of the horizon ({', '.join(periods)}), "
+                f"above its max_volume of {cap:,.1f} t/yr: rates apply per period x "
+                "days/365, so periods straddling a year can exceed a yearly limit.")
+    return notes

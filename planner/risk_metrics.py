@@ -27,7 +27,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from planner.cases import _target_facilities
+from planner.cases import target_facilities
 from planner.data import PlanData
 from planner.load import RawTable, is_blank
 from planner.problems import InputError, Problem
@@ -130,7 +130,7 @@ def read_risk_inputs(plan: PlanData, path: str | Path | None = None,
             ok = False
         if not ok or BAD in (target, prob, dur, factor, basis) or target is None:
             continue
-        fids = [f for f in _target_facilities(plan, target, groups)
+        fids = [f for f in target_facilities(plan, target, groups)
                 if stage is None or plan.facilities[f].stage == stage]
         if not fids:
             r.problem("stage" if stage else "target", stage or target,

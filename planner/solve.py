@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import pyomo.environ as pyo
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from planner.warm import WarmStart
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How a solve ended.  A ``str`` enum: it prints and compares as its word."""
 
     OPTIMAL = "optimal"
@@ -40,9 +40,6 @@ class Status(str, Enum):
     ERROR = "error"
     UNKNOWN = "unknown"
     SOLVER_MISSING = "solver_missing"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def is_failure(self) -> bool:

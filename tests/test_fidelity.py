@@ -359,3 +359,55 @@ def test_new_columns_are_validated(tmp_path: Path, column: str, value: Any) -> N
         api.load(path)
     (p,) = exc.value.problems
     assert (p.sheet, p.column, p.value) == (sheet, column, value)
+
+
+# --- 4. things that silently did nothing ------------------------------------------------
+
+def test_capacity_cut_on_unlimited_facility_warns_naming_the_row(tmp_path: Path) -> None:
+    d = two_offer(1)
+    d["Scenarios"] = [{"scenario": "half", "action": "capacity", "target": "CHN",
+                       "value": 0.5}]
+    path = tmp_path / "in.xlsx"
+    write_workbook(path, d)
+    plan = api.load(path)
+    assert ("Scenarios row 2: capacity x 0.5 on 'CHN' leaves facilities without a capacity "
+            "(F_CN) unlimited, so it only scales their offers' min_volume (force majeure). "
+            "Give those facilities a capacity on the Facilities sheet to model a partial "
+            "cut.") in plan.warnings
+
+
+def test_sub_year_periods_note_where_a_yearly_limit_is_crossed(tmp_path: Path) -> None:
+    """Four periods of 100 days; the only offer sells at most 365 t/yr, i.e. 100 t per
+    period; demand 100 t in each.  The four periods start on days 0, 100, 200 and 300,
+    all in the horizon's first year: 400 t bought there against 365 t/yr, noted."""
+    d = two_offer(1)
+    d["Periods"] = [{"period": f"P{i}", "days": 100} for i in range(1, 5)]
+    d["Demand"] = [{"material": "M", "period": f"P{i}", "demand": 100} for i in range(1, 5)]
+    d["Offers"] = [{"offer": "O", "supplier": "S", "material": "M", "route": "R_AU",
+                    "unit_cost": 10, "max_volume": 365}]
+    path = tmp_path / "in.xlsx"
+    write_workbook(path, d)
+    plan = api.load(path)
+    assert any(w.startswith("Periods: some periods are not 365 days long.")
+               for w in plan.warnings)
+    (r,) = api.solve_all(plan)
+    assert r.summary["unmet_demand"] == pytest.approx(0)
+    assert r.notes == ["Offer O (Offers row 2): 400.0 t bought in the periods starting in "
+                       "year 1 of the horizon (P1, P2, P3, P4), above its max_volume of "
+                       "365.0 t/yr: rates apply per period x days/365, so periods straddling "
+                       "a year can exceed a yearly limit."]
+
+
+def test_policy_cost_says_how_much_is_stock_left_at_the_end(tmp_path: Path) -> None:
+    """One year, demand 100 t at 50/t, minimum stock 20 t, holding 5: the minimum adds
+    20 x 50 + 20 x 5 = 1,100, of which 20 t x 50 = 1,000 is stock left at the end."""
+    d = end_value_data()
+    path = tmp_path / "in.xlsx"
+    write_workbook(path, d)
+    plan = api.load(path)
+    results = api.solve_all(plan)
+    (pc,) = api.policy_costs(plan, results)
+    assert pc.policy == "stockpile minimums"
+    assert pc.cost_added == pytest.approx(1_100)
+    assert pc.end_stock_value == pytest.approx(1_000)
+    assert pc.note.startswith("91% of it (1,000 USD) is 20.0 t more stock left at the end")

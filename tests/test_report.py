@@ -319,7 +319,10 @@ def _snapshot(path: Path) -> dict[str, Any]:
 
 def _both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any]
                ) -> tuple[Path, Path]:
-    """One solve, its report written without streaming and with every table streamed."""
+    """One solve, its report written without streaming and with every table streamed
+    (at the same clock time, so the Run sheets' 'report written' cells agree)."""
+    written = report._now()
+    monkeypatch.setattr(report, "_now", lambda: written)
     src = wbdata.write(tmp_path, data)
     plan = api.load(src)
     results = api.solve_all(plan)
