@@ -92,6 +92,8 @@ def warnings_for(plan: PlanData) -> list[str]:
             out.append(f"Rules row {rule.row}: rule {rid!r} matches no offer, so it never "
                        "restricts anything. Check its country, company, stage and material.")
     out.extend(_cap_warnings(plan, ix, case))
+    out.extend(_floor_warnings(plan, ix, case))
+    out.extend(_price_outliers(plan))
     out.extend(_unlimited_capacity_cuts(plan))
     if plan.periods and any(p.days != 365 for p in plan.periods):
         out.append(
@@ -99,6 +101,93 @@ def warnings_for(plan: PlanData) -> list[str]:
             "min_volume, max_volume, holding_cost, quota limits) apply to each period "
             "x days/365, so periods that straddle a calendar year can together exceed a "
             "yearly limit within it; the report's Notes say where the plan does.")
+    return out
+
+
+#: a unit_cost this many times below (or above) the median of the material's other
+#: offers is probably in the wrong unit (per kg instead of per t)
+PRICE_RATIO = 100.0
+
+
+def _price_outliers(plan: PlanData) -> list[str]:
+    """Offers priced far from the material's other offers (a per-kg price, say)."""
+    out: list[str] = []
+    by_material: dict[str, list[Offer]] = {}
+    for o in plan.offers.values():
+        by_material.setdefault(o.material, []).append(o)
+    for mat, offers in by_material.items():
+        for o in offers:
+            others = sorted(x.unit_cost for x in offers if x.id != o.id and x.unit_cost > 0)
+            if not others or o.unit_cost <= 0:
+                continue
+            median = others[len(others) // 2] if len(others) % 2 else (
+                others[len(others) // 2 - 1] + others[len(others) // 2]) / 2
+            ratio = median / o.unit_cost
+            if ratio >= PRICE_RATIO or ratio <= 1 / PRICE_RATIO:
+                side = (f"{ratio:,.0f}x below" if ratio >= 1 else f"{1 / ratio:,.0f}x above")
+                out.append(
+                    f"Offers row {o.row}: unit_cost {o.unit_cost:,.2f} of offer {o.id!r} is "
+                    f"{side} the other offers of {mat!r} (median {median:,.2f}). Prices are "
+                    "per t: a price per kg is 1,000x too low. Check the unit.")
+    return out
+
+
+def _floor_warnings(plan: PlanData, ix: Index, case: Case) -> list[str]:
+    """Floors (min_share) that limit purchases below demand in the base case.
+
+    A floor caps the material's purchases at (what its target can supply) /
+    min_share; where every offer in the target has a max_volume, that can be less
+    than the demand, which then goes unmet (or, with commitments, is infeasible).
+    Also a floor above a cap's max_share on the same scope.  Both are typical of a
+    min_share typed where max_share was meant.
+    """
+    g = group(plan, ix, case)
+    labels = [p.label for p in plan.periods]
+    y = [p.years for p in plan.periods]
+    out: list[str] = []
+    for cid, cap in plan.caps.items():
+        if not cap.min_share or cap.applies_to != "purchase":
+            continue
+        mats = [cap.material] if cap.material else list(plan.materials)
+        stages = [cap.stage] if cap.stage else plan.stages
+        members = [{c} for c in plan.countries] if cap.country is None else [
+            plan.members(cap.country)]
+        short: dict[str, list[str]] = {}
+        for t in range(cap.window[0], cap.window[1] + 1):
+            if not case.cap_on[cid][t]:
+                continue
+            for mat in mats:
+                need = case.demand.get((mat, t), 0.0)
+                if need <= 0 or not g.by_material.get((mat, t)):
+                    continue
+                for stage in stages:
+                    by_c = g.by_stage_country.get((mat, stage, t), {})
+                    for group_ in members:
+                        flows = [k for c in group_ for k in by_c.get(c, ())]
+                        highs = [plan.offers[o].max_volume for o, _ in flows]
+                        if not flows or any(h is None for h in highs):
+                            continue
+                        supply = sum(h * y[t] for h in highs if h is not None)
+                        if supply < cap.min_share * need - 1e-9:
+                            short.setdefault(mat, []).append(labels[t])
+        for mat, periods in short.items():
+            out.append(f"Caps row {cap.row}: floor {cid!r} (min_share {cap.min_share:.0%}) "
+                       f"can only be met if purchases of {mat!r} stay below its demand in "
+                       f"{', '.join(dict.fromkeys(periods))}: its target cannot supply "
+                       f"{cap.min_share:.0%} of the demand within the offers' max_volume. "
+                       "The rest goes unmet. Did you mean max_share?")
+        for other_id, other in plan.caps.items():
+            if other_id == cid or other.max_share is None or other.applies_to != "purchase":
+                continue
+            same = (other.material in (None, cap.material) and other.stage in (None, cap.stage)
+                    and cap.country is not None and other.country is not None
+                    and plan.members(cap.country) <= plan.members(other.country))
+            if same and cap.min_share > other.max_share:
+                out.append(f"Caps row {cap.row}: floor {cid!r} asks for at least "
+                           f"{cap.min_share:.0%} from {cap.country!r}, above cap "
+                           f"{other_id!r} (Caps row {other.row}) allowing at most "
+                           f"{other.max_share:.0%}: together they force purchases to zero "
+                           "wherever both apply. Did you mean max_share?")
     return out
 
 

@@ -76,3 +76,9 @@ class InputError(Exception):
         self.problems = problems
         #: warnings gathered before the problems stopped the load
         self.warnings = list(warnings or [])
+
+    def __str__(self) -> str:
+        """Every problem, one a line: what an uncaught error shows in a notebook."""
+        lines = [f"{len(self.problems)} problem(s) in the input workbook:"]
+        lines.extend(f"  - {p}" for p in self.problems)
+        return "\n".join(lines)

@@ -9,6 +9,7 @@ of them.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -132,7 +133,7 @@ def _number(r: _Row, col: Column, raw: Any) -> Any:
         except ValueError:
             num = math.nan
         if not math.isfinite(num):
-            r.problem(col.name, raw, _expect(col))
+            r.problem(col.name, raw, _expect(col), _text_number_hint(raw))
             return BAD
         x = num
         r.v.warnings.append(
@@ -154,6 +155,27 @@ def _number(r: _Row, col: Column, raw: Any) -> Any:
         r.problem(col.name, raw, _expect(col), hint)
         return BAD
     return x
+
+
+#: "750,000", "1 200", "65%" and "12.5 %": numbers an analyst typed as text
+_GROUPED = re.compile(r"^[+-]?\d{1,3}([,\s\u00a0\u202f']\d{3})+(\.\d+)?$")
+_PERCENT = re.compile(r"^[+-]?\d+(\.\d+)?\s*%$")
+
+
+def _text_number_hint(raw: Any) -> str:
+    """How to type a number the cell holds as text, when it looks like one."""
+    if not isinstance(raw, str):
+        return ""
+    text = raw.strip()
+    if _GROUPED.match(text):
+        digits = re.sub(r"[,\s\u00a0\u202f']", "", text)
+        return (f"The cell holds the text {text!r}: type the number {digits} as a number "
+                "(without thousands separators, or in a cell formatted as a number).")
+    if _PERCENT.match(text):
+        value = float(text.rstrip("%").strip()) / 100
+        return (f"The cell holds the text {text!r}: type {value:g} (or {text} in a cell "
+                "formatted as a percentage).")
+    return ""
 
 
 def _bool(r: _Row, col: Column, raw: Any) -> Any:
@@ -214,6 +236,24 @@ def _suggest(value: str, known: list[str] | set[str] | dict[str, Any], what: str
     return f"Add it to the {what} sheet or fix the spelling."
 
 
+def _near_headers(table: RawTable, sheet: Sheet) -> dict[str, tuple[str, int, str]]:
+    """Schema column -> (header as written, 1-based column, cell) for headers that are
+    the column's name plus a unit or note, e.g. ``unit_cost (USD/t)`` or ``Unit Cost``."""
+    from openpyxl.utils import get_column_letter
+
+    wanted = {norm_name(c.name): c.name for c in sheet.columns}
+    out: dict[str, tuple[str, int, str]] = {}
+    for j, header in enumerate(table.headers):
+        if not isinstance(header, str) or norm_name(header) in wanted:
+            continue
+        bare = re.sub(r"[\(\[].*?[\)\]]", "", header)
+        bare = re.sub(r"[\s\-]+", "_", bare.strip()).strip("_")
+        name = wanted.get(norm_name(bare))
+        if name and name not in out and norm_name(name) not in table.columns:
+            out[name] = (header, j + 1, f"{get_column_letter(j + 1)}1")
+    return out
+
+
 class Validator:
     """Collects problems while building :class:`PlanData` from raw tables."""
 
@@ -266,11 +306,26 @@ class Validator:
                         sheet.name, None, None, None, f"a sheet named {sheet.name}",
                         f"Add the sheet '{sheet.name}' ({sheet.purpose.rstrip('.')})."))
                 continue
+            near = _near_headers(table, sheet)
             for col in sheet.columns:
-                if col.required and norm_name(col.name) not in table.columns:
+                if norm_name(col.name) in table.columns:
+                    continue
+                if col.required:
+                    hint = f"Add the column '{col.name}' ({col.help.rstrip('.')})."
+                    if col.name in near:
+                        hint = (f"Rename the header {near[col.name][0]!r} to {col.name!r}: "
+                                "headers must match exactly (units belong in the help, not "
+                                "in the header).")
                     self.problems.append(Problem(
-                        table.title, 1, col.name, None, f"a column headed {col.name} in row 1",
-                        f"Add the column '{col.name}' ({col.help.rstrip('.')})."))
+                        table.title, 1, col.name, near.get(col.name, (None,))[0],
+                        f"a column headed {col.name} in row 1", hint,
+                        near.get(col.name, (None, None))[1]))
+                elif col.name in near:
+                    self.warnings.append(
+                        f"{table.title}!{near[col.name][2]}: the header {near[col.name][0]!r} "
+                        f"is not the column {col.name!r}, so the column is ignored (unknown "
+                        f"columns are notes). Rename it to {col.name!r} if it holds "
+                        f"{col.name}.")
 
     def unique(self, r: _Row, column: str, value: Any, seen: dict[str, int]) -> bool:
         if value is None or value is BAD:
@@ -332,7 +387,16 @@ class Validator:
     def periods(self) -> list[d.Period]:
         out: list[d.Period] = []
         seen: dict[str, int] = {}
+        dated = False
         for r in self.rows(PERIODS):
+            raw = r.raw("period")
+            if isinstance(raw, (datetime, date)):
+                r.problem("period", raw, "a period label such as 2027 or 2027-Q1 (text or a "
+                          "whole number), not a date",
+                          "Excel turned the label into a date: format the column as Text "
+                          "and type the label again.")
+                dated = True
+                continue
             lab, days = r["period"], r["days"]
             if days is not BAD and days is not None and days <= 0:
                 r.problem("days", r.raw("days"), "a positive number of days",
@@ -343,6 +407,10 @@ class Validator:
         # Every label, in sheet order (also those with a bad days value, already
         # reported), so windows keep their order and references are not reported twice.
         self.period_ix = {lab: i for i, lab in enumerate(seen)}
+        if dated:
+            # References to periods are not checked against a horizon known to be wrong:
+            # one problem per dated label, not one per row of every sheet.
+            self.absent.add(PERIODS.name)
         return out
 
     def materials(self) -> dict[str, d.Material]:

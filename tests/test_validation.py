@@ -347,7 +347,8 @@ def test_text_that_is_not_a_plain_number(tmp_path: Path) -> None:
     data["Offers"][0]["unit_cost"] = "1,000"
     assert only_problem(tmp_path, data) == (
         "Offers, row 2, column unit_cost (Offers!E2): value '1,000': expected a non-negative "
-        "number in currency/t."
+        "number in currency/t. The cell holds the text '1,000': type the number 1000 as a "
+        "number (without thousands separators, or in a cell formatted as a number)."
     )
 
 
