@@ -1,7 +1,7 @@
 """The input schema, declared once.
 
-Every sheet and column of the workbook contract (``shared/spec/workbook-contract.md``
-section 2) is described here: its type, unit, default, the sheet it refers to and
+Every sheet and column of the input workbook (docs/workbook.md, generated from this
+module) is described here: its type, unit, default, the sheet it refers to and
 a one-line meaning.  The template writer, the loader and the validator all read
 this table, so there is no second list of columns anywhere.
 """
@@ -155,8 +155,8 @@ STOCKPILE = Sheet(
         Column("material", "id", "Material id.", required=True, cell_required=True,
                ref="material", width=18),
         *_window("of the target"),
-        Column("min_days", "number", "Minimum stock in days of the period's demand.",
-               default=0.0, unit="days", number_format="0.##"),
+        Column("min_days", "number", "Minimum stock in days of the period's demand (base "
+               "case, also in scenarios).", default=0.0, unit="days", number_format="0.##"),
         Column("min_tonnes", "number", "Minimum stock in t.", default=0.0, unit=T,
                number_format=FMT_T),
         Column("max_tonnes", "number", "Maximum stock in t (blank: no limit).", unit=T,
