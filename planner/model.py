@@ -183,6 +183,7 @@ def build_model(plan: PlanData, ix: Index, case: Case) -> tuple[pyo.ConcreteMode
         g = group(plan, ix, case)
         m = pyo.ConcreteModel(name=case.name)
         add_families(m, plan, ix, case, g)
+    m.tie_breaks = TIE_BREAKS
     return m, g
 
 
@@ -546,3 +547,44 @@ def _share_body(m: pyo.ConcreteModel, g: Groups, k: CapKey,
         return SumExpression([LinearExpression(linear(keys[0], cv)), *total])
     num = LinearExpression(linear(keys[0], _flows(m, g)))
     return SumExpression([num, ProductExpression((-share, m.purchases[k[1], k[4]]))])
+
+
+# --- tie-breaks among cost-optimal plans (planner.solve solves them in turn) ---------
+
+def least_unmet(m: pyo.ConcreteModel) -> Any:
+    """Least unmet demand: with the default penalties a tonne short of demand and a
+    tonne short of the stockpile minimum can cost the same, and a stockpile exists to
+    be drawn down.  None when nothing is unmet."""
+    unmet = sum(pyo.value(u, exception=False) or 0.0 for u in m.u.values())
+    return pyo.quicksum(m.u.values()) if unmet > 1e-7 else None
+
+
+#: the steady-volumes tie-break runs on models with at most this many flows (it adds
+#: a variable and two rows per consecutive pair of flows, and a solve)
+STEADY_MAX_FLOWS = 50_000
+
+
+def steady_volumes(m: pyo.ConcreteModel) -> Any:
+    """Least period-to-period change of each offer's volume: buyers want stable
+    allocations, and offers at equal prices otherwise swing from year to year at the
+    LP's whim.  Adds d(o,t) >= |x(o,t) - x(o,t-1)| in a block the solver removes after.
+    None when the plan is already steady or the model is large."""
+    xv = m._flow_vars
+    if len(xv) > STEADY_MAX_FLOWS:
+        return None
+    pairs = [(xv[(o, t - 1)], v) for (o, t), v in xv.items() if (o, t - 1) in xv]
+    moved = sum(abs((a.value or 0.0) - (b.value or 0.0)) for a, b in pairs)
+    if not pairs or moved <= 1e-7:
+        return None
+    m.steady = pyo.Block()
+    m.steady.d = pyo.Var(range(len(pairs)), within=pyo.NonNegativeReals)
+    d = m.steady.d
+    m.steady.up = pyo.Constraint(range(len(pairs)),
+                                 rule=lambda _, i: d[i] >= pairs[i][1] - pairs[i][0])
+    m.steady.down = pyo.Constraint(range(len(pairs)),
+                                   rule=lambda _, i: d[i] >= pairs[i][0] - pairs[i][1])
+    return pyo.quicksum(d.values())
+
+
+#: in order: what a cost-optimal plan should also minimise (planner.solve)
+TIE_BREAKS = (least_unmet, steady_volumes)

@@ -243,8 +243,8 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
                 duals = dict(res.solution_loader.get_duals())
             except Exception:  # noqa: BLE001 - duals are optional extras
                 duals = {}
-    if status is Status.OPTIMAL and hasattr(model, "u"):
-        _least_unmet(model, options)
+    if status is Status.OPTIMAL:
+        _lexicographic(model, options)
     return SolveResult(status, time.perf_counter() - start, has, duals, message=message,
                        warm=warmed, basis=basis)
 
@@ -259,33 +259,50 @@ def _cause(status: Status, res: Any) -> str:
     return words
 
 
-def _least_unmet(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> None:
-    """Among cost-optimal plans, load one that leaves the least demand unmet.
+def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> None:
+    """Among cost-optimal plans, load the one the model's tie-breaks prefer.
 
-    Ties are common: with the default penalties a tonne short of demand and a tonne
-    short of the stockpile minimum cost the same, and the LP alone would pick either.
-    A stockpile exists to be drawn down, so the cost is held at its optimum (within
-    1e-9 relative) while unmet demand is minimised.  Duals stay those of the cost
-    model; if this second solve fails, the first (equally optimal) plan stands.
+    The model declares its tie-breaks (``model.tie_breaks``: callables that return an
+    expression to minimise, or None to skip; see :data:`planner.model.TIE_BREAKS`).
+    The active objective is held at its optimum (within 1e-9 relative), then each
+    tie-break is minimised in turn, each held at its own optimum for the next.  This
+    solver layer knows nothing of what they mean.  Duals stay those of the cost
+    model; when a stage fails, the plan of the last stage that solved stands (it is
+    equally optimal).  Everything added is removed and only the objective that was
+    active goes back on (a caller may have deactivated another, e.g. a stress model's
+    own total_cost).
     """
-    unmet = sum(pyo.value(u, exception=False) or 0.0 for u in model.u.values())
-    if unmet <= 1e-7:
+    stages = getattr(model, "tie_breaks", ())
+    if not stages:
         return
     objective = next(model.component_data_objects(pyo.Objective, active=True))
-    best = pyo.value(objective)
+    before = {c.local_name for c in model.component_objects(descend_into=False)}
+    held: list[Any] = [objective.expr]
+    bests = [pyo.value(objective)]
     objective.deactivate()
-    model.tie_cost = pyo.Constraint(
-        expr=objective.expr <= best + 1e-9 * max(1.0, abs(best)))
-    model.tie_unmet = pyo.Objective(expr=pyo.quicksum(model.u.values()), sense=pyo.minimize)
     try:
-        res = _highs(model, options)
-        if res.solution_status == SolutionStatus.optimal:
+        for stage in stages:
+            expr = stage(model)
+            if expr is None:
+                continue
+            for i, (e, best) in enumerate(zip(held, bests, strict=True)):
+                name = f"_tie_hold_{i}"
+                if model.component(name) is None:
+                    model.add_component(name, pyo.Constraint(
+                        expr=e <= best + 1e-9 * max(1.0, abs(best))))
+            model.del_component("_tie_goal")
+            model._tie_goal = pyo.Objective(expr=expr, sense=pyo.minimize)
+            try:
+                res = _highs(model, options)
+            except Exception:  # noqa: BLE001 - the last plan stands
+                break
+            if res.solution_status != SolutionStatus.optimal:
+                break
             res.solution_loader.load_vars()
-    except Exception:  # noqa: BLE001 - the first plan stands
-        pass
+            held.append(expr)
+            bests.append(pyo.value(expr))
     finally:
-        model.del_component(model.tie_unmet)
-        model.del_component(model.tie_cost)
-        # Only the objective that was active goes back on (a caller may have
-        # deactivated another one, e.g. a stress model's own total_cost).
+        for comp in list(model.component_objects(descend_into=False)):
+            if comp.local_name not in before:
+                model.del_component(comp)
         objective.activate()

@@ -411,3 +411,58 @@ def test_policy_cost_says_how_much_is_stock_left_at_the_end(tmp_path: Path) -> N
     assert pc.cost_added == pytest.approx(1_100)
     assert pc.end_stock_value == pytest.approx(1_000)
     assert pc.note.startswith("91% of it (1,000 USD) is 20.0 t more stock left at the end")
+
+
+# --- ties: steady volumes ---------------------------------------------------------------
+
+def test_equal_prices_give_steady_volumes_at_the_same_cost(tmp_path: Path) -> None:
+    """Two offers at 50/t, each at most 8 t/yr; demand 10 t in each of five years.  Any
+    split with a + b = 10 costs 2,500; starting from a zig-zag optimum (8/2, 2/8, ...)
+    the tie-break returns a plan whose volumes do not change from year to year, at the
+    same cost."""
+    import pyomo.environ as pyo
+
+    from planner import solve as solve_mod
+    from planner.cases import Index, build_case
+    from planner.model import build_model
+
+    d = two_offer(5)
+    d["Demand"] = [{"material": "M", "period": 2027 + i, "demand": 10} for i in range(5)]
+    d["Offers"][1]["unit_cost"] = 50
+    d["Materials"][0]["holding_cost"] = 1
+    for o in d["Offers"]:
+        o["max_volume"] = 8
+    path = tmp_path / "in.xlsx"
+    write_workbook(path, d)
+    plan = api.load(path)
+    ix = Index.build(plan)
+    m, _ = build_model(plan, ix, build_case(plan, ix))
+    assert solve_mod.solve(m).status == "optimal"
+    for t in range(5):  # a zig-zag plan of the same cost
+        a = 8.0 if t % 2 == 0 else 2.0
+        m.x["CN", t].set_value(a)
+        m.x["AU", t].set_value(10.0 - a)
+        m.s["M", t].set_value(0.0)
+    assert pyo.value(m.total_cost) == pytest.approx(2_500)
+    solve_mod._lexicographic(m, None)
+    assert pyo.value(m.total_cost) == pytest.approx(2_500)
+    for o in ("CN", "AU"):
+        vols = [m.x[o, t].value for t in range(5)]
+        assert vols == [pytest.approx(vols[0])] * 5, vols
+    assert not hasattr(m, "steady") and m.total_cost.active
+
+
+def test_solved_plans_with_equal_prices_are_steady(tmp_path: Path) -> None:
+    d = two_offer(5)
+    d["Demand"] = [{"material": "M", "period": 2027 + i, "demand": 10 + 3 * (i % 2)}
+                   for i in range(5)]
+    d["Offers"][1]["unit_cost"] = 50
+    for o in d["Offers"]:
+        o["max_volume"] = 8
+    r = solve(tmp_path, d)["base"]
+    assert r.total_cost == pytest.approx(50 * (10 * 3 + 13 * 2) + 0)
+    by_offer: dict[str, list[float]] = {}
+    for p in r.plan:
+        by_offer.setdefault(p["offer"], []).append(p["volume"])
+    moves = sum(abs(v[i] - v[i - 1]) for v in by_offer.values() for i in range(1, len(v)))
+    assert moves == pytest.approx(3 * 4)  # only the 3 t demand swings move, once a year
