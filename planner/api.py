@@ -65,6 +65,12 @@ def _solve_case(plan: PlanData, name: str, ix: Index | None,
     ix = ix or Index.build(plan)
     case = build_case(plan, ix, name)
     model, groups = build_model(plan, ix, case)
+    options = dict(options or {})
+    export = options.pop("export_lp", None)
+    if export:
+        from planner.highs_direct import write_mps
+
+        write_mps(model, str(lp_path(export, name)))
     res = solve(model, solver_options(plan.settings, options), warm=warm, capture=capture)
     result = extract(plan, case, model, groups, res)
     if res.status == "infeasible":
@@ -116,6 +122,14 @@ def policy_costs(plan: PlanData, results: list[CaseResult],
 
     base = next((r for r in results if r.name == "base"), None)
     return [] if base is None else _costs(plan, base, options=options, progress=progress)
+
+
+def lp_path(directory: str | Path, case: str) -> Path:
+    """Where ``--export-lp DIR`` writes a case's LP: DIR/<case>.mps, the case name made
+    safe for a file name (anything but letters, digits, - and _ becomes _)."""
+    import re
+
+    return Path(directory) / (re.sub(r"[^A-Za-z0-9_-]", "_", case) + ".mps")
 
 
 def default_report_path(input_path: str | Path) -> Path:

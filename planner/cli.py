@@ -127,9 +127,13 @@ def _policy_progress(p: api.PolicyCost) -> None:
 @click.option("--no-policy", "no_policy", is_flag=True,
               help="Skip re-solving the base case without each rule, cap and stockpile "
                    "minimum (the report's Policy costs).")
+@click.option("--export-lp", "export_lp", default=None, metavar="DIR",
+              type=click.Path(file_okay=False),
+              help="Write each case's LP as DIR/<case>.mps (any LP solver reads it).")
 def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: float | None,
         threads: int | None, method: str | None, gap: float | None, workers: int,
-        dask_scheduler: str | None, warm: str | None, no_policy: bool) -> None:
+        dask_scheduler: str | None, warm: str | None, no_policy: bool,
+        export_lp: str | None) -> None:
     """Validate PATH, solve the base case and scenarios, write the report."""
     import time
 
@@ -145,6 +149,13 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
     if warm:
         options["warm"] = warm
     info = RunInfo(path, options=dict(options))
+    if export_lp:
+        try:
+            Path(export_lp).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            click.echo(f"Cannot create {export_lp}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+        options["export_lp"] = str(Path(export_lp).resolve())
     try:
         plan = api.load(path)
         for w in plan.warnings:

@@ -525,6 +525,16 @@ def run(h: highspy.Highs, c: Compiled) -> Results:
                    h, c, h.modelStatusToString(status))
 
 
+def write_mps(model: pyo.Block, path: str) -> None:
+    """Write the model's active LP (constraints, bounds, objective) as an MPS file that
+    any LP solver reads; HiGHS chooses the format from the extension."""
+    with PauseGC():
+        h = to_highs(compile_model(model))
+    status = h.writeModel(str(path))
+    if status == highspy.HighsStatus.kError:
+        raise OSError(f"HiGHS could not write {path}")
+
+
 def solve(model: pyo.Block, options: dict[str, Any] | None = None) -> Results:
     """Compile ``model``, pass it to HiGHS with ``options`` and solve it."""
     with PauseGC():

@@ -118,11 +118,15 @@ def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
     if settings.method and settings.method != "choose":
         opts["solver"] = settings.method
     opts.update(gap_options(settings.gap))
-    opts.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    opts.update({k: v for k, v in (overrides or {}).items()
+                 if v is not None and k not in NOT_SOLVER_OPTIONS})
     if opts.get("threads"):
         opts["threads"] = clamp_threads(int(opts["threads"]))[0]
     return opts
 
+
+#: run options that travel with the solver options but are not HiGHS's
+NOT_SOLVER_OPTIONS = frozenset({"export_lp"})
 
 #: the most solver threads the planner asks HiGHS for: this machine's processors
 MAX_THREADS = max(1, os.cpu_count() or 1)

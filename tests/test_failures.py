@@ -262,3 +262,23 @@ def test_lock_pins_every_runtime_dependency() -> None:
     for d in project["dependencies"]:
         name = d.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
         assert name in lock, f"{name} is not in requirements.lock"
+
+
+# --- LP export -----------------------------------------------------------------------
+
+def test_export_lp_writes_each_case_and_highs_reads_back_the_optimum(tmp_path: Path) -> None:
+    import highspy
+
+    src = wb.write(tmp_path, wb.valid_data())
+    lp_dir = tmp_path / "lp"
+    res = _run(["run", str(src), "-o", str(tmp_path / "r.xlsx"), "--export-lp", str(lp_dir)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in lp_dir.iterdir()) == ["ban_covered.mps", "base.mps"]
+    from planner.highs_runtime import new_highs
+
+    for name, cost in (("base", 11_000), ("ban_covered", 16_000)):
+        h = new_highs()
+        assert h.readModel(str(lp_dir / f"{name}.mps")) != highspy.HighsStatus.kError
+        h.run()
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        assert h.getInfo().objective_function_value == pytest.approx(cost)
