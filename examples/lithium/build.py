@@ -3,9 +3,10 @@
 Australian spodumene converted in China competes with Chilean and Argentine
 brine carbonate, under a 65% single-country cap on conversion (the EU CRMA
 benchmark applied to processing).  Every figure carries its source tag from
-``shared/data/rare-earth-facts.md`` in a ``source`` column ([S] sourced, [S2]
+the project's source notes in a ``source`` column ([S] sourced, [S2]
 weaker, [D] derived, [I] illustrative); a ``Sources`` sheet lists the references.
 Run ``python examples/lithium/build.py`` to rewrite the workbook next to this script.
+The figures come from the project's source notes (public figures, each tagged).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ SOURCES = [
      "third country [S]; applied here to conversion as a company policy [I]."),
     ("JOGMEC", "Japan's national stockpile: generally 60 days of consumption [S]; the "
      "60-day target here follows it [I]."),
-    ("Facts file", "All figures: shared/data/rare-earth-facts.md (tags as above)."),
+    ("Source notes", "All figures come from the project's source notes (public figures "
+     "with the tags above), summarised on this sheet."),
 ]
 
 
@@ -57,10 +59,10 @@ def data() -> dict[str, list[Row]]:
 
     def offer(oid: str, supplier: str, route: str, cost: float, src: str,
               lo: float | None = None, hi: float | None = None,
-              start: int | None = None) -> Row:
+              start: int | None = None, top: float | None = None) -> Row:
         return {"offer": oid, "supplier": supplier, "material": "Li2CO3", "route": route,
                 "unit_cost": cost, "min_volume": lo, "max_volume": hi, "from_period": start,
-                "source": src}
+                "take_or_pay": top, "source": src}
 
     def scen(name: str, action: str, target: str | None, value: float | None, src: str,
              start: int | None = None, end: int | None = None) -> Row:
@@ -86,15 +88,15 @@ def data() -> dict[str, list[Row]]:
              "source": "[I]"},
             {"setting": "currency", "value": "USD", "source": "[I]"},
             {"setting": "shortage_penalty", "value": 200_000,
-             "source": "[I] priority weight: unmet demand stops the cathode line"},
-            {"setting": "stockpile_penalty", "value": 100_000,
-             "source": "[I] priority weight below shortage, above every price"},
+             "source": "[I] priority weight: unmet demand stops the cathode line; the "
+                       "stockpile penalty is the default, half of it spread over the horizon"},
         ],
         "Periods": [{"period": y, "days": 366 if y == 2028 else 365} for y in YEARS],
         "Materials": [{"material": "Li2CO3",
                        "description": "Battery-grade lithium carbonate (t LCE)",
-                       "holding_cost": 1_000, "initial_stock": 500,
-                       "source": "[I] holding ~8%/yr of price; opening stock assumed"}],
+                       "holding_cost": 1_000, "initial_stock": 500, "end_value": 4_800,
+                       "source": "[I] holding ~8%/yr of price; opening stock assumed; end "
+                                 "value half the cheapest price"}],
         "Demand": [{"material": "Li2CO3", "period": y, "demand": d,
                     "source": "[I] cathode plant ramp-up"}
                    for y, d in zip(YEARS, DEMAND, strict=True)],
@@ -148,13 +150,14 @@ def data() -> dict[str, list[Row]]:
             offer("CN_converted_ZWE", "Chinese converters", "ZWE_to_CHN", 9_600,
                   "[D] China 2025 mid ~9.6 USD/kg; [I] 4,000 t/yr", None, 4_000),
             offer("Chile_LTA", "Atacama producers", "Chile_brine", 11_500,
-                  "[I] long-term contract, take-or-pay 2,000 t, up to 6,000 t/yr",
-                  2_000, 6_000),
+                  "[I] long-term contract, take-or-pay 2,000 t (half the price paid on "
+                  "tonnes not taken), up to 6,000 t/yr", 2_000, 6_000, top=0.5),
             offer("Argentina_LTA", "Puna producers", "Argentina_brine", 11_000,
                   "[I] up to 5,000 t/yr", None, 5_000),
             offer("EU_converter_offtake", "EU converter", "AUS_to_EU", 14_000,
                   "[S] 14.0 USD/kg US average 2024 as ex-China proxy; [I] 1,000-5,000 "
-                  "t/yr offtake from 2028", 1_000, 5_000, 2028),
+                  "t/yr offtake from 2028, take-or-pay 1,000 t (half the price paid on "
+                  "tonnes not taken)", 1_000, 5_000, 2028, top=0.5),
         ],
         "Caps": [
             {"cap": "Conversion_65", "stage": "conversion", "max_share": 0.65,

@@ -5,7 +5,11 @@ example; pass ``examples/lithium/lithium.xlsx`` for the lithium one) solves the
 base case and every scenario, then re-solves the base case without one policy
 at a time (each active rule, each active cap and all caps together, the
 stockpile minimums of each material) and prints Markdown tables: what the base plan buys, what each
-scenario costs and leaves unmet, and what each policy costs.
+scenario costs and leaves unmet, and what each policy costs.  For a workbook with a
+DFARS defence slice (``*_DFARS`` materials, the rare-earth example) it also prints two
+experiments: DFARS dropped altogether (:func:`without_dfars`) and the single-country
+caps applied per element, civil and defence slice together, instead of per material
+(:func:`per_element_caps`).
 """
 
 from __future__ import annotations
@@ -15,9 +19,14 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pyomo.environ as pyo
+
 from planner.api import load, solve_all, solve_case
+from planner.cases import Index, build_case
 from planner.data import PlanData
+from planner.model import build_model
 from planner.results import CaseResult
+from planner.solve import solve
 
 DEFAULT = Path(__file__).resolve().parent / "rare_earths.xlsx"
 
@@ -43,6 +52,61 @@ def without_policies(plan: PlanData) -> list[tuple[str, PlanData]]:
         if rows != plan.stockpile:
             out.append((f"stockpile minimum {mat}", dataclasses.replace(plan, stockpile=rows)))
     return out
+
+
+DFARS = "_DFARS"
+
+
+def without_dfars(plan: PlanData) -> PlanData:
+    """The plan as if DFARS did not exist: the defence slice's DFARS rules off, its
+    covered-country offers open in every year, and its stock minimum from the first
+    period instead of the 2026 no-carry guard."""
+    last = len(plan.periods) - 1
+    covered = plan.members("covered")
+    ix = Index.build(plan)
+    rules = {k: dataclasses.replace(r, active=False) if k.startswith("DFARS") else r
+             for k, r in plan.rules.items()}
+    offers = {k: dataclasses.replace(o, window=(0, last))
+              if o.material.endswith(DFARS) and covered & set(ix.stage_country[k].values())
+              else o for k, o in plan.offers.items()}
+    stock = [dataclasses.replace(s, window=(0, s.window[1])) if s.material.endswith(DFARS)
+             else s for s in plan.stockpile
+             if not (s.material.endswith(DFARS) and s.max_tonnes == 0)]
+    return dataclasses.replace(plan, rules=rules, offers=offers, stockpile=stock)
+
+
+def per_element_caps(plan: PlanData) -> float:
+    """Base-case total cost with every single-country cap applied to each element as a
+    whole (``X`` and ``X_DFARS`` together) instead of to each material separately.
+
+    The contract's caps act on one material (or each separately), so this builds the
+    base case's model, deactivates its caps and adds the per-element rows directly."""
+    ix = Index.build(plan)
+    case = build_case(plan, ix, "base")
+    m, _ = build_model(plan, ix, case)
+    m.caps.deactivate()
+    m.element_caps = pyo.ConstraintList()
+    elements = sorted({mat.removesuffix(DFARS) for mat in plan.materials})
+    for cap in plan.caps.values():
+        if not cap.active or cap.max_share is None:
+            continue
+        targets = plan.members(cap.country) if cap.country else set(plan.countries)
+        stages = [cap.stage] if cap.stage else plan.stages
+        for el in elements:
+            mats = {el, el + DFARS}
+            for t in range(len(plan.periods)):
+                if not cap.window[0] <= t <= cap.window[1]:
+                    continue
+                total = sum(m.purchases[mat, t] for mat in mats if (mat, t) in m.purchases)
+                for stage in stages:
+                    num = [m.x[o, tt] for (o, tt) in m.x if tt == t
+                           and plan.offers[o].material in mats
+                           and ix.stage_country[o].get(stage) in targets]
+                    if num:
+                        m.element_caps.add(sum(num) <= cap.max_share * total)
+    res = solve(m)
+    assert res.status == "optimal", res.status
+    return float(pyo.value(m.total_cost))
 
 
 def money(x: float | None) -> str:
@@ -90,6 +154,17 @@ def main(path: Path) -> None:
             else base.total_cost - r.total_cost
         print(f"| {name} | {money(r.total_cost)} | {money(added)} | "
               f"{money(r.summary['procurement_cost'])} |")
+    if base.total_cost is not None and any(m.endswith(DFARS) for m in plan.materials):
+        print(f"\n### Experiments on the defence slice (million {cur})\n")
+        print("| experiment | total cost | vs base |")
+        print("|---|---:|---:|")
+        r = solve_case(without_dfars(plan))
+        assert r.total_cost is not None
+        print(f"| DFARS dropped (rules, Chinese offers' window, no-carry guard) | "
+              f"{money(r.total_cost)} | {money(r.total_cost - base.total_cost)} |")
+        cost = per_element_caps(plan)
+        print(f"| caps per element instead of per material | {money(cost)} | "
+              f"{money(cost - base.total_cost)} |")
 
 
 if __name__ == "__main__":

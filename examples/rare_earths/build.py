@@ -1,6 +1,6 @@
 """Build ``rare_earths.xlsx``: a European NdFeB magnet maker's oxide plan, 2026-2030.
 
-Every figure carries its source tag from ``shared/data/rare-earth-facts.md`` in a
+Every figure carries its source tag from the project's source notes on rare earths in a
 ``source`` column: [S] primary or reputable source, [S2] weaker source, [D]
 arithmetic on sourced values, [I] illustrative assumption.  A ``Sources`` sheet
 lists the references behind the tags.  Run ``python examples/rare_earths/build.py``
@@ -28,10 +28,17 @@ TOTAL_DEMAND = {
     "Dy_oxide": [13, 19, 26, 32, 38],
     "Tb_oxide": [4, 6, 8, 10, 12],
 }
-#: Priority weights, not prices: serve demand first, then hold the strategic stock,
-#: then minimise cost.  Both exceed every offer price (Tb ex-China 3,000,000/t) [I].
-SHORTAGE_PENALTY = 20_000_000
-STOCKPILE_PENALTY = 10_000_000
+#: Priority weight, not a price: serve demand first, then hold the strategic stock,
+#: then minimise cost [I].  The stockpile penalty is left to the planner's default,
+#: shortage / (2 x horizon years) = about 5,000,000 per t per year: above every offer
+#: price (so the stock is held), yet a tonne drawn from the stock for the rest of the
+#: horizon costs less than a tonne of unmet demand (so a crisis draws the stock).
+SHORTAGE_PENALTY = 50_000_000
+#: Stock left at the end of 2030 is credited at half the material's cheapest delivered
+#: 2030 price [I]: it will replace purchases after the horizon, but at an unknown price
+#: (USGS: Dy oxide fell from 330 to 260 USD/kg in 2024), and a value near the price
+#: would let the plan buy to hold.
+END_VALUE_SHARE = 0.5
 
 SOURCES = [
     *SOURCE_TAGS,
@@ -43,15 +50,19 @@ SOURCES = [
      "separation 10,500 t/yr NdPr nameplate; heavy rare earth circuit ~1,500 t/yr feed, "
      "first Dy oxide May 2025."),
     ("MP Materials", "Mountain Pass: Q3 2025 NdPr 721 t (x4 = 2,884 t/yr, [D]); US DoD NdPr "
-     "price floor 110 USD/kg for 10 years from Oct 2025 [S]; ~200 t/yr Dy+Tb from mid-2026 "
-     "[S2]."),
+     "price floor 110 USD/kg for 10 years from Oct 2025, a revenue guarantee to MP, not a "
+     "price a buyer pays [S]; ~200 t/yr Dy+Tb from mid-2026 [S2], but Mountain Pass ore "
+     "holds roughly 20 t/yr Dy+Tb at most [D, unverified]: the rest would need third-party "
+     "feed of unstated origin, left out here [I]."),
     ("Neo Performance", "Silmet (Estonia): 3,000 t/yr light rare earth separation."),
     ("Solvay", "La Rochelle (France): NdPr since Apr 2025, potential 2,000-5,000 t/yr oxides."),
     ("Solikamsk", "Solikamsk (Russia, Rosatom): planned 2,500 t/yr separation from 2027."),
     ("SMM", "NdPr oxide China domestic ex-VAT 74.5 USD/kg (Dec 2025), derived from SMM quotes "
      "[D]."),
     ("Europe prices", "Dy oxide 700-1,000 and Tb oxide 2,000-4,000 USD/kg in Europe, May 2025, "
-     "thin volumes [S2]."),
+     "thin volumes [S2]. Under China's licensing, Chinese-origin Dy/Tb delivered to Europe "
+     "trades near the European price, not China's domestic one (about 168-207 and 758-865 "
+     "USD/kg [D]) [S2]."),
     ("DFARS", "DFARS 252.225-7052 (10 U.S.C. 4872): from 1 Jan 2027 NdFeB magnet inputs may "
      "not be mined, refined or separated in a covered country (China, Russia, Iran, North "
      "Korea) [S]."),
@@ -62,7 +73,8 @@ SOURCES = [
      "country [S]; applied here as a company policy [I]."),
     ("JOGMEC", "Japan's national stockpile: generally 60 days of consumption, up to 180 days "
      "for high-risk minerals [S]; the 60/180-day targets here follow it [I]."),
-    ("Facts file", "All figures: shared/data/rare-earth-facts.md (tags as above)."),
+    ("Source notes", "All figures come from the project's source notes on rare earths "
+     "(public figures with the tags above), summarised on this sheet."),
 ]
 
 
@@ -72,26 +84,38 @@ def settings() -> list[Row]:
          "source": "[I]"},
         {"setting": "currency", "value": "USD", "source": "[I]"},
         {"setting": "shortage_penalty", "value": SHORTAGE_PENALTY,
-         "source": "[I] priority weight: unmet demand stops the magnet line"},
-        {"setting": "stockpile_penalty", "value": STOCKPILE_PENALTY,
-         "source": "[I] priority weight below shortage, above every price"},
+         "source": "[I] priority weight: unmet demand stops the magnet line; the stockpile "
+                   "penalty is the default, half of it spread over the horizon"},
     ]
 
 
+def end_values() -> dict[str, float]:
+    """Material -> END_VALUE_SHARE x its cheapest offer price (no tariffs apply) [I]."""
+    cheapest: dict[str, float] = {}
+    for o in offers():
+        cheapest[o["material"]] = min(cheapest.get(o["material"], o["unit_cost"]),
+                                      o["unit_cost"])
+    return {m: round(END_VALUE_SHARE * p) for m, p in cheapest.items()}
+
+
 def materials() -> list[Row]:
-    """Holding cost ~8%/yr of the ex-China price [I]; small opening stocks [I]."""
+    """Holding cost ~8%/yr of the ex-China price [I]; small opening stocks [I]; stock
+    left in 2030 credited at half the cheapest price [I]."""
+    ends = end_values()
+
     def mat(mid: str, desc: str, hold: float, stock: float) -> Row:
         return {"material": mid, "description": desc, "holding_cost": hold,
-                "initial_stock": stock,
-                "source": "[I] holding ~8%/yr of price; opening stock assumed"}
+                "initial_stock": stock, "end_value": ends[mid],
+                "source": "[I] holding ~8%/yr of price; opening stock assumed; end value "
+                          "half the cheapest price"}
     return [
         mat("NdPr_oxide", "NdPr oxide for EU-market magnets", 8_000, 40),
-        mat("Dy_oxide", "Dy oxide (Dy2O3) for high-temperature grades", 40_000, 3),
-        mat("Tb_oxide", "Tb oxide (Tb4O7) for high-temperature grades", 150_000, 1),
+        mat("Dy_oxide", "Dy oxide (Dy2O3) for high-temperature grades", 60_000, 3),
+        mat("Tb_oxide", "Tb oxide (Tb4O7) for high-temperature grades", 200_000, 1),
         mat("NdPr_oxide_DFARS", "NdPr oxide for magnets sold to US defence primes "
             "(DFARS 252.225-7052)", 8_800, 5),
-        mat("Dy_oxide_DFARS", "Dy oxide for magnets sold to US defence primes", 44_000, 0.5),
-        mat("Tb_oxide_DFARS", "Tb oxide for magnets sold to US defence primes", 165_000, 0.2),
+        mat("Dy_oxide_DFARS", "Dy oxide for magnets sold to US defence primes", 66_000, 0.5),
+        mat("Tb_oxide_DFARS", "Tb oxide for magnets sold to US defence primes", 220_000, 0.2),
     ]
 
 
@@ -111,15 +135,20 @@ def demand() -> list[Row]:
     return rows
 
 
+#: The DFARS use rules stop covered oxide bought in 2026 from being used from 2027, but a
+#: stockpile minimum counts every tonne in store, usable or not: without a guard the
+#: cheapest defence "strategic stock" would be Chinese 2026 oxide that can never be used.
+#: So the defence slice carries no stock out of 2026 and builds its stock from 2027 [I].
+NO_CARRY = "[I] no 2026 (possibly Chinese) stock carried into DFARS years: a stock minimum " \
+           "would count covered oxide the DFARS use rule forbids using"
+
+
 def stockpile() -> list[Row]:
     return [
         {"material": "NdPr_oxide", "min_days": 60, "max_tonnes": 500,
          "source": "[I] after JOGMEC 60 days [S]; [I] 500 t warehouse limit"},
-        # The model does not track where stock came from, so the defence slice carries no
-        # stock out of 2026 (Chinese oxide bought in 2026 must not reach 2027 magnets) and
-        # builds its 60-day stock from compliant supply from 2027 [I].
         {"material": "NdPr_oxide_DFARS", "to_period": 2026, "max_tonnes": 0,
-         "source": "[I] no pre-2027 (possibly Chinese) stock carried into DFARS years"},
+         "source": NO_CARRY},
         {"material": "NdPr_oxide_DFARS", "from_period": 2027, "min_days": 60,
          "max_tonnes": 150,
          "source": "[I] after JOGMEC 60 days [S]; [I] 150 t segregated-store limit"},
@@ -128,11 +157,11 @@ def stockpile() -> list[Row]:
         {"material": "Tb_oxide", "min_days": 180, "max_tonnes": 20,
          "source": "[I] after JOGMEC 180 days [S]; [I] 20 t limit"},
         {"material": "Dy_oxide_DFARS", "to_period": 2026, "max_tonnes": 0,
-         "source": "[I] no pre-2027 (possibly Chinese) stock carried into DFARS years"},
+         "source": NO_CARRY},
         {"material": "Dy_oxide_DFARS", "from_period": 2027, "min_days": 180, "max_tonnes": 10,
          "source": "[I] after JOGMEC 180 days [S]; [I] 10 t limit"},
         {"material": "Tb_oxide_DFARS", "to_period": 2026, "max_tonnes": 0,
-         "source": "[I] no pre-2027 (possibly Chinese) stock carried into DFARS years"},
+         "source": NO_CARRY},
         {"material": "Tb_oxide_DFARS", "from_period": 2027, "min_days": 180, "max_tonnes": 4,
          "source": "[I] after JOGMEC 180 days [S]; [I] 4 t limit"},
     ]
@@ -189,8 +218,9 @@ def facilities() -> list[Row]:
           "[S] 45,455 t REO in concentrate 2024; capacity left open"),
         f("MP_sep", "Mountain Pass separation", "MP Materials", "USA", "separation", 2_884,
           "[D] Q3 2025 NdPr 721 t x 4 [S]"),
-        f("MP_HRE", "Mountain Pass heavy rare earth circuit", "MP Materials", "USA",
-          "separation", 200, "[S2] ~200 t/yr Dy+Tb from mid-2026; counted from 2027 [I]",
+        f("MP_HRE", "Mountain Pass heavy rare earth circuit, own ore", "MP Materials", "USA",
+          "separation", 20, "[D, unverified] Mountain Pass ore holds ~20 t/yr Dy+Tb at most; "
+          "the ~200 t/yr reported [S2] needs third-party feed, left out; from 2027 [I]",
           2027),
         f("Silmet", "Neo Performance Materials, Silmet (Sillamae)", "Neo Performance", "EST",
           "separation", 3_000, "[S] 3,000 t/yr light rare earth separation"),
@@ -213,7 +243,7 @@ def routes() -> list[Row]:
         r("Lynas_light", "Mt_Weld", "Kuantan", "[S] Lynas chain"),
         r("Lynas_heavy", "Mt_Weld", "Kuantan_HRE", "[S] Lynas heavy circuit"),
         r("MP_light", "Mountain_Pass", "MP_sep", "[S] MP chain"),
-        r("MP_heavy", "Mountain_Pass", "MP_HRE", "[S2] MP heavy circuit"),
+        r("MP_heavy", "Mountain_Pass", "MP_HRE", "[S2] MP heavy circuit, own ore only [I]"),
         r("MP_to_Silmet", "Mountain_Pass", "Silmet", "[I] Silmet fed with US concentrate"),
         r("Solvay_recycled", None, "La_Rochelle",
           "[I] recycled and third-party feed; mining stage skipped"),
@@ -224,61 +254,72 @@ def routes() -> list[Row]:
 def offers() -> list[Row]:
     """Prices in USD/t delivered (1 USD/kg = 1,000 USD/t); volumes are this buyer's."""
     def o(oid: str, supplier: str, material: str, route: str, cost: float, src: str,
-          lo: float | None = None, hi: float | None = None, start: int | None = None) -> Row:
+          lo: float | None = None, hi: float | None = None, start: int | None = None,
+          end: int | None = None, top: float | None = None) -> Row:
         return {"offer": oid, "supplier": supplier, "material": material, "route": route,
                 "unit_cost": cost, "min_volume": lo, "max_volume": hi, "from_period": start,
-                "source": src}
+                "to_period": end, "take_or_pay": top, "source": src}
+    cn_dy = "[S2] Chinese-origin Dy delivered to Europe trades near the European price " \
+            "(700-1,000 USD/kg, low end), not China's domestic ~168-207 [D]"
+    cn_tb = "[S2] Chinese-origin Tb delivered to Europe trades near the European price " \
+            "(2,000-4,000 USD/kg, low end), not China's domestic ~758-865 [D]"
+    mp_ndpr = "[I] ex-China contract price, ~1/3 over China's domestic 74.5 USD/kg [D]; not " \
+              "the DoD 110 USD/kg floor, a revenue guarantee to MP, not a buyer's price [S]"
     civil = [
         o("CN_NdPr", "China Northern Rare Earth", "NdPr_oxide", "CN_light", 75_000,
           "[D] 74.5 USD/kg China domestic Dec 2025 (SMM)"),
         o("Lynas_NdPr", "Lynas", "NdPr_oxide", "Lynas_light", 95_000,
-          "[I] price; [I] take-or-pay 100 t, up to 400 t/yr", 100, 400),
-        o("MP_NdPr", "MP Materials", "NdPr_oxide", "MP_light", 110_000,
-          "[S] 110 USD/kg DoD floor; [I] 150 t/yr for this buyer", None, 150),
+          "[I] price; [I] take-or-pay 100 t (half the price paid on tonnes not taken), "
+          "up to 400 t/yr", 100, 400, top=0.5),
+        o("MP_NdPr", "MP Materials", "NdPr_oxide", "MP_light", 100_000,
+          mp_ndpr + "; [I] 150 t/yr for this buyer", None, 150),
         o("Silmet_NdPr", "Neo Performance", "NdPr_oxide", "MP_to_Silmet", 105_000,
           "[I] price and 300 t/yr", None, 300),
         o("Solvay_NdPr", "Solvay", "NdPr_oxide", "Solvay_recycled", 115_000,
           "[I] price and 200 t/yr", None, 200),
         o("Solikamsk_NdPr", "Rosatom", "NdPr_oxide", "Russia", 70_000,
           "[I] price and 500 t/yr, from 2027 [S]", None, 500, 2027),
-        o("CN_Dy", "China Rare Earth Group", "Dy_oxide", "CN_heavy", 260_000,
-          "[S] USGS 2024 average 260 USD/kg"),
-        o("MMR_Dy", "China Rare Earth Group", "Dy_oxide", "MMR_via_CN", 240_000,
+        o("CN_Dy", "China Rare Earth Group", "Dy_oxide", "CN_heavy", 700_000, cn_dy),
+        o("MMR_Dy", "China Rare Earth Group", "Dy_oxide", "MMR_via_CN", 680_000,
           "[I] Myanmar feed 20 USD/kg cheaper"),
-        o("Lynas_Dy", "Lynas", "Dy_oxide", "Lynas_heavy", 700_000,
-          "[S2] Europe 700-1,000 USD/kg (low end); [I] 10 t/yr", None, 10),
+        o("Lynas_Dy", "Lynas", "Dy_oxide", "Lynas_heavy", 750_000,
+          "[S2] Europe 700-1,000 USD/kg; [I] 10 t/yr", None, 10),
         o("MP_Dy", "MP Materials", "Dy_oxide", "MP_heavy", 800_000,
-          "[S2] Europe 700-1,000 USD/kg; [I] 5 t/yr", None, 5),
-        o("CN_Tb", "China Rare Earth Group", "Tb_oxide", "CN_heavy", 810_000,
-          "[S] USGS 2024 average 810 USD/kg"),
-        o("MMR_Tb", "China Rare Earth Group", "Tb_oxide", "MMR_via_CN", 780_000,
+          "[S2] Europe 700-1,000 USD/kg; [I] 4 t/yr of MP's own-ore ~20 t Dy+Tb [D]",
+          None, 4),
+        o("CN_Tb", "China Rare Earth Group", "Tb_oxide", "CN_heavy", 2_000_000, cn_tb),
+        o("MMR_Tb", "China Rare Earth Group", "Tb_oxide", "MMR_via_CN", 1_970_000,
           "[I] Myanmar feed 30 USD/kg cheaper"),
         o("Lynas_Tb", "Lynas", "Tb_oxide", "Lynas_heavy", 2_500_000,
           "[S2] Europe 2,000-4,000 USD/kg; [I] 3 t/yr", None, 3),
         o("MP_Tb", "MP Materials", "Tb_oxide", "MP_heavy", 3_000_000,
-          "[S2] Europe 2,000-4,000 USD/kg; [I] 2 t/yr", None, 2),
+          "[S2] Europe 2,000-4,000 USD/kg; [I] 1 t/yr of MP's own-ore ~20 t Dy+Tb [D]",
+          None, 1),
     ]
     defence = [
         o("CN_NdPr_DFARS", "China Northern Rare Earth", "NdPr_oxide_DFARS", "CN_light",
-          75_000, "[D] as CN_NdPr; usable only in 2026 (DFARS)"),
+          75_000, "[D] as CN_NdPr; [I] 2026 only; not usable from 2027 (DFARS use rule)",
+          end=2026),
         o("Lynas_NdPr_DFARS", "Lynas", "NdPr_oxide_DFARS", "Lynas_light", 95_000,
           "[I] separate certified contract, 80 t/yr", None, 80),
-        o("MP_NdPr_DFARS", "MP Materials", "NdPr_oxide_DFARS", "MP_light", 110_000,
-          "[S] DoD floor price; [I] 80 t/yr", None, 80),
+        o("MP_NdPr_DFARS", "MP Materials", "NdPr_oxide_DFARS", "MP_light", 100_000,
+          "[I] as MP_NdPr; 80 t/yr", None, 80),
         o("Silmet_NdPr_DFARS", "Neo Performance", "NdPr_oxide_DFARS", "MP_to_Silmet", 105_000,
           "[I] 40 t/yr", None, 40),
-        o("CN_Dy_DFARS", "China Rare Earth Group", "Dy_oxide_DFARS", "CN_heavy", 260_000,
-          "[S] as CN_Dy; [I] licensed 2 t/yr; usable only in 2026 (DFARS)", None, 2),
-        o("CN_Tb_DFARS", "China Rare Earth Group", "Tb_oxide_DFARS", "CN_heavy", 810_000,
-          "[S] as CN_Tb; [I] licensed 1 t/yr; usable only in 2026 (DFARS)", None, 1),
-        o("Lynas_Dy_DFARS", "Lynas", "Dy_oxide_DFARS", "Lynas_heavy", 700_000,
+        o("CN_Dy_DFARS", "China Rare Earth Group", "Dy_oxide_DFARS", "CN_heavy", 700_000,
+          "[S2] as CN_Dy; [I] licensed 2 t/yr, 2026 only; not usable from 2027 (DFARS use "
+          "rule)", None, 2, end=2026),
+        o("CN_Tb_DFARS", "China Rare Earth Group", "Tb_oxide_DFARS", "CN_heavy", 2_000_000,
+          "[S2] as CN_Tb; [I] licensed 1 t/yr, 2026 only; not usable from 2027 (DFARS use "
+          "rule)", None, 1, end=2026),
+        o("Lynas_Dy_DFARS", "Lynas", "Dy_oxide_DFARS", "Lynas_heavy", 750_000,
           "[S2] as Lynas_Dy; [I] 3 t/yr", None, 3),
         o("MP_Dy_DFARS", "MP Materials", "Dy_oxide_DFARS", "MP_heavy", 800_000,
-          "[S2] as MP_Dy; [I] 2 t/yr", None, 2),
+          "[S2] as MP_Dy; [I] 2 t/yr of MP's own-ore output", None, 2),
         o("Lynas_Tb_DFARS", "Lynas", "Tb_oxide_DFARS", "Lynas_heavy", 2_500_000,
           "[S2] as Lynas_Tb; [I] 1 t/yr", None, 1),
         o("MP_Tb_DFARS", "MP Materials", "Tb_oxide_DFARS", "MP_heavy", 3_000_000,
-          "[S2] as MP_Tb; [I] 1 t/yr", None, 1),
+          "[S2] as MP_Tb; [I] 1 t/yr of MP's own-ore output", None, 1),
     ]
     return civil + defence
 
@@ -287,17 +328,18 @@ def rules() -> list[Row]:
     def rule(rid: str, kind: str, country: str, basis: str, src: str, *,
              material: str | None = None, stage: str | None = None,
              limit: float | None = None, start: int | None = None,
-             active: bool = True) -> Row:
+             active: bool = True, applies_to: str = "purchase") -> Row:
         return {"rule": rid, "kind": kind, "country": country, "stage": stage,
                 "material": material, "limit": limit, "from_period": start,
-                "active": active, "basis": basis, "source": src}
+                "active": active, "basis": basis, "applies_to": applies_to, "source": src}
     return [
         rule("Russia_sanctions", "ban", "RUS",
              "EU sanctions on Russia; company policy: nothing mined or processed in Russia",
              "[I] policy reading of the sanctions regime"),
         *(rule(f"DFARS_{el}", "ban", "covered",
-               "DFARS 252.225-7052: not mined, refined or separated in a covered country "
-               "from 1 Jan 2027", "[S]", material=f"{el}_oxide_DFARS", start=2027)
+               "DFARS 252.225-7052: from 1 Jan 2027 nothing used in the magnet may be mined, "
+               "refined or separated in a covered country (stock bought earlier included)",
+               "[S]", material=f"{el}_oxide_DFARS", start=2027, applies_to="use")
           for el in ("NdPr", "Dy", "Tb")),
         rule("CN_licence_Dy", "quota", "CHN",
              "MOFCOM Announcement No. 18 (Apr 2025): Dy exports need a licence",
