@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 
 from planner.cases import Case, Index, available
 from planner.data import PlanData
-from planner.model import Groups, cap_terms, quota_terms
+from planner.groups import Groups, cap_terms, quota_terms
 
 Key = tuple[str, int]
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from planner.cases import Case, Index, in_window
 from planner.data import PlanData
-from planner.model import Groups, cap_terms, shortage_penalty
+from planner.groups import Groups, cap_terms
+from planner.model import shortage_penalty
 
 
 class Triplets:

@@ -16,17 +16,29 @@ from typing import TYPE_CHECKING, Any
 
 from planner.cases import Index, build_case, case_names
 from planner.data import PlanData
-from planner.model import build_model
-from planner.policy import PolicyCost
 from planner.problems import InputError, Problem
-from planner.report import RunInfo, write_report
-from planner.results import CaseResult, extract
-from planner.solve import Status, solve, solver_options
+from planner.status import Status
 from planner.validate import load_plan
 
 if TYPE_CHECKING:
+    from planner.policy import PolicyCost
+    from planner.report import RunInfo
     from planner.resilience import ResilienceReport
+    from planner.results import CaseResult
     from planner.warm import WarmStart
+
+#: names this facade re-exports from the solver-side modules, imported on first use so
+#: that loading and validating a workbook never loads Pyomo (PEP 562)
+_LAZY = {"CaseResult": "planner.results", "RunInfo": "planner.report",
+         "PolicyCost": "planner.policy"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'planner.api' has no attribute {name!r}")
 
 __all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run",
            "default_report_path", "RunOutcome", "exit_code", "Status", "InputError",
@@ -62,6 +74,10 @@ def solve_base(plan: PlanData, ix: Index | None = None,
 def _solve_case(plan: PlanData, name: str, ix: Index | None,
                 options: dict[str, Any] | None, warm: WarmStart | None,
                 capture: bool) -> tuple[CaseResult, WarmStart | None]:
+    from planner.model import build_model
+    from planner.results import extract
+    from planner.solve import solve, solver_options
+
     ix = ix or Index.build(plan)
     case = build_case(plan, ix, name)
     model, groups = build_model(plan, ix, case)
@@ -108,6 +124,8 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
 def write(plan: PlanData, results: list[CaseResult], path: str | Path,
           info: RunInfo | None = None, policy: list[PolicyCost] | None = None) -> Path:
     """Write the report workbook atomically (``policy`` from :func:`policy_costs`)."""
+    from planner.report import write_report
+
     return write_report(plan, results, path, info, policy)
 
 
@@ -168,6 +186,8 @@ def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | 
 
     ``with_policy=False`` skips re-solving the base case without each policy.
     """
+    from planner.report import RunInfo
+
     info = RunInfo(str(path), options=dict(options or {}))
     plan = load(path)
     results = solve_all(plan, scenarios, options, progress, workers, scheduler)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from planner.cases import Case, Index, available, build_case, in_window, target_facilities
 from planner.data import Cap, Offer, PlanData
-from planner.model import Groups, group
+from planner.groups import Groups, group
 from planner.problems import Problem
 
 #: an end_value at or above this fraction of the cheapest delivered price warns

@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from planner import api
 from planner.problems import InputError
-from planner.results import CaseResult
+
+if TYPE_CHECKING:
+    from planner.results import CaseResult
 
 
 def _problems(err: InputError, as_json: bool = False) -> None:
@@ -31,7 +34,27 @@ def _problems(err: InputError, as_json: bool = False) -> None:
         click.echo(f"  - {p}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group whose heavier commands are imported when used (click's documented
+    lazy-loading pattern), so ``planner validate`` does not load the solver stack."""
+
+    #: command name -> "module:factory" returning the click command
+    lazy = {"stress": "planner.resilience:stress_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, factory = self.lazy[cmd_name].split(":")
+            command: Any = getattr(importlib.import_module(module), factory)()
+            return command  # type: ignore[no-any-return]
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="planner")
 def main() -> None:
     """Optimisation-based sourcing planner for critical minerals."""
@@ -194,16 +217,6 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
         click.echo("planner: a case could not be solved; its cause is above and in the "
                    "report's Run sheet.", err=True)
     sys.exit(code)
-
-
-def _add_resilience() -> None:
-    """``planner stress``: disruption stress tests, Monte Carlo and stockpile sizing."""
-    from planner.resilience import stress_command
-
-    main.add_command(stress_command())
-
-
-_add_resilience()
 
 
 def entry() -> None:

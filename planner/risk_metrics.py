@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook, load_workbook
 
@@ -31,9 +31,11 @@ from planner.cases import target_facilities
 from planner.data import PlanData
 from planner.load import RawTable, is_blank
 from planner.problems import InputError, Problem
-from planner.results import CaseResult
 from planner.schema import COUNTRIES, RISKS, norm_name
 from planner.validate import BAD, Validator, _suggest
+
+if TYPE_CHECKING:
+    from planner.results import CaseResult
 
 HHI_COLUMNS = ["scenario", "material", "stage", "period", "flow", "countries", "top_country",
                "top_share", "hhi", "hhi_governance"]

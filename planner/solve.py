@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import pyomo.environ as pyo
@@ -22,37 +21,10 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
 from planner.data import Settings
+from planner.status import CAUSES, Status
 
 if TYPE_CHECKING:
     from planner.warm import WarmStart
-
-
-class Status(StrEnum):
-    """How a solve ended.  A ``str`` enum: it prints and compares as its word."""
-
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    TIME_LIMIT = "time_limit"
-    ITERATION_LIMIT = "iteration_limit"
-    INTERRUPTED = "interrupted"
-    OBJECTIVE_LIMIT = "objective_limit"
-    ERROR = "error"
-    UNKNOWN = "unknown"
-    SOLVER_MISSING = "solver_missing"
-
-    @property
-    def is_failure(self) -> bool:
-        """The solver could not answer (exit code 3): not a statement about the model."""
-        return self in (Status.ERROR, Status.UNKNOWN, Status.SOLVER_MISSING)
-
-    @classmethod
-    def of(cls, word: str) -> Status:
-        """The status named ``word``; an unknown word maps to UNKNOWN, explicitly."""
-        try:
-            return cls(word)
-        except ValueError:
-            return cls.UNKNOWN
 
 
 _STATUS = {
@@ -70,20 +42,6 @@ _STATUS = {
     TerminationCondition.error: Status.ERROR,
     TerminationCondition.unknown: Status.UNKNOWN,
 }
-
-#: what the planner says of each status that is not an optimum
-CAUSES = {
-    Status.INFEASIBLE: "no plan meets every hard constraint (see the explanation)",
-    Status.UNBOUNDED: "the model is unbounded",
-    Status.TIME_LIMIT: "the solver's time limit was reached before optimality",
-    Status.ITERATION_LIMIT: "the solver's iteration limit was reached before optimality",
-    Status.INTERRUPTED: "the solve was interrupted",
-    Status.OBJECTIVE_LIMIT: "the solver stopped at an objective limit",
-    Status.ERROR: "HiGHS reported an error and returned no result",
-    Status.UNKNOWN: "HiGHS ended without saying why",
-    Status.SOLVER_MISSING: "a component the solver needs could not be loaded",
-}
-
 
 @dataclass
 class SolveResult:

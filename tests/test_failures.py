@@ -282,3 +282,17 @@ def test_export_lp_writes_each_case_and_highs_reads_back_the_optimum(tmp_path: P
         h.run()
         assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         assert h.getInfo().objective_function_value == pytest.approx(cost)
+
+
+def test_validate_does_not_load_the_solver_stack(tmp_path: Path) -> None:
+    """planner validate reads and checks the workbook without importing Pyomo or HiGHS
+    (they are a large part of a small run's time)."""
+    src = wb.write(tmp_path, wb.valid_data())
+    code = ("import sys\nfrom planner import cli\n"
+            "try:\n    cli.main(['validate', sys.argv[1]], standalone_mode=False)\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pyomo', 'highspy') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    assert "valid" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"
