@@ -26,6 +26,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from openpyxl import load_workbook
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.utils import coordinate_to_tuple, get_column_letter
 
 from planner.limits import MAX_CELLS, MAX_TEXT_CHARS, MAX_UNPACKED_BYTES, MAX_XML_TEXT_BYTES
@@ -321,7 +322,7 @@ class _LimitCrossed(Exception):
 class _Budget:
     """Cells left to read over all sheets (:data:`MAX_CELLS`)."""
 
-    left: int = MAX_CELLS
+    left: int = field(default_factory=lambda: MAX_CELLS)
 
     def take(self, n: int, title: str, row: int) -> None:
         self.left -= n
@@ -341,7 +342,6 @@ def _read_tables(p: Path, archive: zipfile.ZipFile, members: dict[str, str]
     known = {norm_name(s.name) for s in SHEETS}
     try:
         wb_values = load_workbook(p, data_only=True, read_only=True)
-        wb_formulas = load_workbook(p, data_only=False, read_only=True)
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
         found = [q for member, title in members.items() if norm_name(title) in known
                  for q in _diagnose(archive, member, title, ())]
@@ -349,12 +349,12 @@ def _read_tables(p: Path, archive: zipfile.ZipFile, members: dict[str, str]
     problems = _duplicate_sheets([ws.title for ws in wb_values.worksheets], known)
     if problems:
         wb_values.close()
-        wb_formulas.close()
         return {}, problems
     by_title = {title: member for member, title in members.items()}
     tables: dict[str, RawTable] = {}
     budget = _Budget()
     damaged = False
+    wb_formulas: Any = None
     try:
         for ws in wb_values.worksheets:
             key = norm_name(ws.title)
@@ -364,10 +364,16 @@ def _read_tables(p: Path, archive: zipfile.ZipFile, members: dict[str, str]
             try:
                 # Some writers record a wrong sheet dimension; read what is really there.
                 ws.reset_dimensions()  # type: ignore[union-attr]
-                wf = wb_formulas[ws.title]
-                wf.reset_dimensions()  # type: ignore[union-attr]
-                _values(ws, budget, problems, rows)
-                formulas = _formulas(wf, len(rows))
+                # The formulas are read (a second parse, of a second opening of the
+                # workbook) only when a stored cell has no value: only then can it be a
+                # formula without a saved result.
+                formulas: list[tuple[Any, ...]] = []
+                if _values(ws, budget, problems, rows):
+                    if wb_formulas is None:
+                        wb_formulas = load_workbook(p, data_only=False, read_only=True)
+                    wf = wb_formulas[ws.title]
+                    wf.reset_dimensions()  # type: ignore[union-attr]
+                    formulas = _formulas(wf, len(rows))
             except _LimitCrossed as exc:
                 problems.append(exc.problem)
                 return {}, problems
@@ -384,7 +390,8 @@ def _read_tables(p: Path, archive: zipfile.ZipFile, members: dict[str, str]
             tables[key] = _table(ws.title, rows, formulas)
     finally:
         wb_values.close()
-        wb_formulas.close()
+        if wb_formulas is not None:
+            wb_formulas.close()
     if damaged:  # validating the rest would only add problems caused by the damage
         return {}, problems
     problems.extend(_uncached_problems(tables))
@@ -413,9 +420,11 @@ def _duplicate_sheets(titles: list[str], known: set[str]) -> list[Problem]:
 
 
 def _values(ws: Any, budget: _Budget, problems: list[Problem],
-            rows: list[tuple[Any, ...]]) -> None:
+            rows: list[tuple[Any, ...]]) -> bool:
     """Append the cached values of a read-only sheet to ``rows``, row by row, counted
-    against the budget (the rows read so far stay there when reading fails).
+    against the budget (the rows read so far stay there when reading fails); return
+    whether a cell stored in the file has no value (a formula never calculated, or
+    just a formatted empty cell).
 
     Text longer than Excel's cell limit and non-finite numbers become problems (and
     :data:`_REPORTED` markers); a formula whose saved result is the empty string is
@@ -423,6 +432,7 @@ def _values(ws: Any, budget: _Budget, problems: list[Problem],
     calculated reads as ``None`` (then :func:`_table` marks it).
     """
     header: tuple[Any, ...] = ()
+    valueless = False
     for r, row in enumerate(ws.iter_rows(), start=1):
         budget.take(max(1, len(row)), ws.title, r)
         values: list[Any] = []
@@ -430,8 +440,11 @@ def _values(ws: Any, budget: _Budget, problems: list[Problem],
             v = cell.value
             t = type(v)
             if v is None:
-                if getattr(cell, "data_type", None) == "str":
+                kind = None if cell is EMPTY_CELL else getattr(cell, "data_type", None)
+                if kind == "str":
                     v = ""
+                elif kind == "n":  # a formula without result reads so (empty text: "s")
+                    valueless = True
             elif t is str:
                 if len(v) > MAX_TEXT_CHARS:
                     problems.append(_long_text(ws.title, r, len(values), header, v))
@@ -443,6 +456,7 @@ def _values(ws: Any, budget: _Budget, problems: list[Problem],
         rows.append(tuple(values))
         if r == 1:
             header = rows[0]
+    return valueless
 
 
 def _formulas(ws: Any, n_rows: int) -> list[tuple[Any, ...]]:
