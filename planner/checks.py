@@ -70,8 +70,11 @@ def warnings_for(plan: PlanData) -> list[str]:
     case = build_case(plan, ix)
     avail = available(plan, ix, case)
     offered = {o.material for o in plan.offers.values()}
+    needs: dict[str, float] = {}  # one pass over Demand (per material it was quadratic)
+    for (mm, _), q in plan.demand.items():
+        needs[mm] = needs.get(mm, 0) + q
     for mat, m in plan.materials.items():
-        need = sum(q for (mm, _), q in plan.demand.items() if mm == mat)
+        need = needs.get(mat, 0)
         if mat not in offered and need > 0:
             out.append(f"Materials row {m.row}: material {mat!r} has demand ({need:g} t in "
                        "all) but no offer; all of it will be unmet. Add an offer of it on "

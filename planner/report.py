@@ -27,14 +27,18 @@ import json
 import os
 import platform
 import re
+import signal
 import tempfile
+import threading
 import weakref
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from openpyxl import Workbook
@@ -47,9 +51,12 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from planner.cases import Case, Index, build_case, in_window
 from planner.data import PlanData
+from planner.limits import MAX_TEXT_CHARS
+from planner.problems import InputError, Problem
 from planner.results import TABLE_COLUMNS, CaseResult
 from planner.risk_metrics import add_supply_risk_sheet
 from planner.solve import solver_options
@@ -80,9 +87,21 @@ MONEY = {"unit_cost", "cost", "total_cost", "procurement_cost", "holding_cost",
          "change"}
 
 
+def safe_text(value: str) -> str:
+    """``value`` with each control character XML cannot hold (openpyxl's
+    ILLEGAL_CHARACTERS_RE, which would otherwise stop the save) shown as its visible
+    Unicode symbol (U+2400 block: U+0001 becomes U+2401).  Tab, line feed and
+    carriage return are kept (a carriage return is written escaped, see
+    :func:`save_atomic`)."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m[0])), value)
+
+
 def set_value(ws: Worksheet, row: int, col: int, value: Any) -> None:
-    """Write a cell; text that looks like a formula stays text."""
+    """Write a cell; text that looks like a formula stays text, control characters
+    that XML cannot hold are made visible (:func:`safe_text`)."""
     cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        value = safe_text(value)
     cell.value = value
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         cell.data_type = "s"
@@ -206,11 +225,11 @@ def _defer(ws: Worksheet, columns: Sequence[str], rows: list[dict[str, Any]],
 
 def _text_xml(value: str) -> str:
     """``value`` as an inline string, escaped as openpyxl (lxml) writes it."""
-    value = value[:32767]
+    value = safe_text(value)[:MAX_TEXT_CHARS]
     if not value:
         return ' t="inlineStr"/>'
     if _SPECIAL.search(value):
-        if ILLEGAL_CHARACTERS_RE.search(value):
+        if ILLEGAL_CHARACTERS_RE.search(value):  # cannot happen after safe_text
             raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
         text = value.translate(_ESCAPES)
     else:
@@ -297,8 +316,25 @@ def _write_stream(xml: str, st: _Stream, out: Any) -> None:
     out.write(f"</sheetData>{tail}".encode())
 
 
+def _finish(path: str, streams: Sequence[_Stream]) -> None:
+    """Add the streamed rows and escape carriage returns in the workbook openpyxl saved
+    at ``path``; left untouched when it needs neither."""
+    if not streams:
+        with zipfile.ZipFile(path) as src:
+            if not any(b"\r" in src.read(info) for info in src.infolist()
+                       if info.filename.endswith(".xml")):
+                return
+    _inject_streams(path, streams)
+
+
 def _inject_streams(path: str, streams: Sequence[_Stream]) -> None:
-    """Rewrite the saved workbook at ``path`` with the streamed tables' rows."""
+    """Rewrite the saved workbook at ``path`` with the streamed tables' rows, and every
+    raw carriage return of its XML escaped as ``&#13;``.
+
+    openpyxl without lxml writes a carriage return in cell text as it is, and XML
+    readers then turn it into a line feed; escaped, it reads back as written (openpyxl
+    writes no carriage return of its own, so each one comes from a cell's text).
+    """
     by_member = {st.ws.path.lstrip("/"): st for st in streams}
     fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).stem}-", suffix=".xlsx",
                                dir=Path(path).parent)
@@ -308,6 +344,8 @@ def _inject_streams(path: str, streams: Sequence[_Stream]) -> None:
                 zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for info in src.infolist():
                 data = src.read(info.filename)
+                if info.filename.endswith(".xml") and b"\r" in data:
+                    data = data.replace(b"\r", b"&#13;")
                 st = by_member.get(info.filename)
                 if st is None:
                     dst.writestr(info, data)
@@ -576,27 +614,104 @@ def _file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+class Terminated(SystemExit):
+    """SIGTERM arrived while a file was being saved; exits with status 143 (128 + 15)
+    after the temporary file is removed."""
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While saving, SIGTERM raises :class:`Terminated` (as SIGINT raises
+    KeyboardInterrupt) so the cleanup runs; the previous handler is restored after.
+    Signal handlers can only be set from the main thread: elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _save_zip(wb: Workbook, path: str) -> None:
+    """``wb.save(path)``, but the zip file is closed on failure too: openpyxl leaves it
+    open, and its finaliser then fails again (on a full disk) and prints
+    "Exception ignored in ZipFile.__del__" after the real message."""
+    if wb.write_only and not wb.worksheets:
+        wb.create_sheet()
+    archive = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    try:
+        wb.properties.modified = datetime.now(tz=timezone.utc).replace(tzinfo=None)
+        ExcelWriter(wb, archive).write_data()
+    except BaseException:
+        _discard(archive)
+        raise
+    archive.close()
+
+
+def _discard(archive: zipfile.ZipFile) -> None:
+    """Close a zip being written after a failure, ignoring the errors of closing (the
+    first error is the one to report); the file itself is deleted by the caller."""
+    try:
+        archive.close()
+    except Exception:  # noqa: BLE001, S110 - the original failure is being raised
+        pass
+    fp = archive.fp
+    archive.fp = None
+    if fp is not None:
+        try:
+            fp.close()
+        except Exception:  # noqa: BLE001, S110
+            pass
+
+
 def save_atomic(wb: Workbook, path: str | Path) -> Path:
     """Save to a temporary file beside ``path`` and rename it into place.
 
     Streamed tables (see :func:`write_table`) get their rows in the temporary
-    file before the rename.
+    file before the rename.  Whatever stops the save (an error, Ctrl-C, SIGTERM),
+    the temporary file is removed and ``path`` is left as it was.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        streams = [st for st in _STREAMS.get(wb, []) if st.ws in wb.worksheets]
-        if streams:
-            _inject_streams(tmp, streams)
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _sigterm_raises():
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx",
+                                   dir=target.parent)
+        os.close(fd)
+        try:
+            _save_zip(wb, tmp)
+            _finish(tmp, [st for st in _STREAMS.get(wb, []) if st.ws in wb.worksheets])
+            os.chmod(tmp, _file_mode(target))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return target
+
+
+def refuse_overwriting_input(input_path: str | Path, output_path: str | Path) -> None:
+    """Raise :class:`InputError` when ``output_path`` is the input workbook itself
+    (same real path, or the same file through another link): writing a report there
+    would replace the input."""
+    same = os.path.realpath(input_path) == os.path.realpath(output_path)
+    if not same and os.path.exists(output_path):
+        try:
+            same = os.path.samefile(input_path, output_path)
+        except OSError:
+            same = False
+    if same:
+        raise InputError([Problem(
+            "", None, None, str(output_path), "an output path other than the input workbook",
+            f"{output_path} is the input workbook {input_path}: writing the report there "
+            "would replace it. Give another output path (-o).")])
 
 
 def write_report(plan: PlanData, results: list[CaseResult], path: str | Path,

@@ -567,7 +567,11 @@ def stress_command() -> Any:
         def tick(stage: str, _: Outcome) -> None:
             bar.set_description(stage)
             bar.update(1)
+        from planner.report import refuse_overwriting_input
+
+        target = Path(output) if output else default_resilience_path(path)
         try:
+            refuse_overwriting_input(path, target)
             plan = api.load(path)
             window = parse_window(plan, first, last)
             click.echo(f"Resilience of {plan.settings.plan_name}:")
@@ -590,7 +594,6 @@ def stress_command() -> Any:
         finally:
             bar.close()
         print_report(rep, top, click.echo)
-        target = Path(output) if output else default_resilience_path(path)
         try:
             report = write_resilience_report(plan, rep, target)
         except OSError as exc:

@@ -27,6 +27,8 @@ from planner.report import save_atomic, set_value
 from planner.schema import SETTING_KEYS, SHEET_BY_NAME, SHEETS, Column, Sheet, norm_name
 
 DEFAULT_STAGES = ["mining", "separation", "metal", "magnet"]
+#: a stage name starting so would be read as a formula in its Routes header
+FORMULA_START = ("=", "+", "-", "@")
 #: last Excel row: data validations cover whole columns below the header
 MAX_ROW = 1_048_576
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -314,7 +316,8 @@ def write_sheet(ws: Worksheet, sheet: Sheet, stages: Sequence[str],
                                              width=28) for e in extra]
     ws.sheet_properties.tabColor = REQUIRED_TAB if sheet.required else OPTIONAL_TAB
     for j, col in enumerate(cols, start=1):
-        c = ws.cell(row=1, column=j, value=col.name)
+        set_value(ws, 1, j, col.name)  # a header never becomes a formula
+        c = ws.cell(row=1, column=j)
         c.font, c.fill = HEADER_FONT, HEADER_FILL
         c.alignment = Alignment(horizontal="center")
         letter = get_column_letter(j)
@@ -372,6 +375,13 @@ def check_stages(stages: Sequence[str]) -> list[str]:
     dup = sorted({s for s, f in zip(out, folded, strict=True) if folded.count(f) > 1})
     if dup:
         raise TemplateError(f"stage names must differ (ignoring case): {', '.join(dup)}")
+    unsafe = [s for s in out if s[:1] in FORMULA_START or any(
+        ord(ch) < 32 or ord(ch) == 127 for ch in s)]
+    if unsafe:
+        raise TemplateError(
+            "a stage name cannot start with =, +, - or @ (a spreadsheet would read it as a "
+            "formula) nor hold control characters, since it also heads a Routes column: "
+            + ", ".join(repr(s) for s in unsafe))
     route_cols = {norm_name(c.name) for s in SHEETS if s.stage_columns for c in s.columns}
     clash = [s for s in out if norm_name(s) in route_cols]
     if clash:
