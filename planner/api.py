@@ -25,13 +25,14 @@ from planner.solve import Status, solve, solver_options
 from planner.validate import load_plan
 
 if TYPE_CHECKING:
+    from planner.hedge import HedgeResult
     from planner.resilience import ResilienceReport
     from planner.warm import WarmStart
 
 __all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run",
            "default_report_path", "RunOutcome", "exit_code", "Status", "InputError",
            "policy_costs", "RunInfo", "PolicyCost", "check_risks", "resilience",
-           "write_resilience", "CaseResult"]
+           "write_resilience", "CaseResult", "hedge", "write_hedge", "default_hedge_path"]
 
 
 def load(path: str | Path) -> PlanData:
@@ -184,3 +185,27 @@ def write_resilience(plan: PlanData, report: ResilienceReport, path: str | Path)
     from planner.resilience import write_resilience_report
 
     return write_resilience_report(plan, report, path)
+
+
+def hedge(plan: PlanData, options: dict[str, Any] | None = None) -> HedgeResult:
+    """The two-stage hedge of contract section 6 (``planner hedge``): shared orders through
+    Settings ``commit_through``, the measures, the frontier and each scenario's recourse.
+
+    Raises :class:`InputError` when the workbook has no Probabilities sheet (or it is
+    empty).  See :mod:`planner.hedge`.
+    """
+    from planner.hedge import hedge as _hedge
+
+    return _hedge(plan, options)
+
+
+def write_hedge(plan: PlanData, result: HedgeResult, path: str | Path) -> Path:
+    """Write the hedge report (Dashboard, Hedge, Commitments, ...) atomically."""
+    from planner.hedge_report import write_hedge_report
+
+    return write_hedge_report(plan, result, path)
+
+
+def default_hedge_path(input_path: str | Path) -> Path:
+    """reports/<input name>-hedge.xlsx, relative to the working directory."""
+    return Path("reports") / f"{Path(input_path).stem}-hedge.xlsx"
