@@ -230,6 +230,8 @@ def _print_hedge(result: HedgeResult) -> None:
         click.echo(f"    {line}")
     if result.message and not result.explanation:
         click.echo(f"    cause: {result.message}")
+    if result.status != "optimal":
+        return
     for row in result.measure_rows():
         v = row["value"]
         shown = "" if v is None else f"{v:,.2f}"
