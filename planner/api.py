@@ -21,6 +21,7 @@ from planner.status import Status
 from planner.validate import load_plan
 
 if TYPE_CHECKING:
+    from planner.hedge import HedgeResult
     from planner.policy import PolicyCost
     from planner.report import RunInfo
     from planner.resilience import ResilienceReport
@@ -43,7 +44,7 @@ def __getattr__(name: str) -> Any:
 __all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run",
            "default_report_path", "RunOutcome", "exit_code", "Status", "InputError",
            "policy_costs", "RunInfo", "PolicyCost", "check_risks", "resilience",
-           "write_resilience", "CaseResult"]
+           "write_resilience", "CaseResult", "hedge", "write_hedge", "default_hedge_path"]
 
 
 def load(path: str | Path) -> PlanData:
@@ -186,15 +187,18 @@ def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | 
 
     ``with_policy=False`` skips re-solving the base case without each policy.
     """
+    from planner.problems import refuse_overwriting_input
     from planner.report import RunInfo
 
+    target = out or default_report_path(path)
+    refuse_overwriting_input(path, target)
     info = RunInfo(str(path), options=dict(options or {}))
     plan = load(path)
     results = solve_all(plan, scenarios, options, progress, workers, scheduler)
     started = time.perf_counter()
     policy = policy_costs(plan, results, options) if with_policy else None
     info.policy_seconds = time.perf_counter() - started if with_policy else None
-    report = write(plan, results, out or default_report_path(path), info, policy)
+    report = write(plan, results, target, info, policy)
     return RunOutcome(plan, results, report)
 
 
@@ -218,3 +222,27 @@ def write_resilience(plan: PlanData, report: ResilienceReport, path: str | Path)
     from planner.resilience import write_resilience_report
 
     return write_resilience_report(plan, report, path)
+
+
+def hedge(plan: PlanData, options: dict[str, Any] | None = None) -> HedgeResult:
+    """The two-stage hedge of contract section 6 (``planner hedge``): shared orders through
+    Settings ``commit_through``, the measures, the frontier and each scenario's recourse.
+
+    Raises :class:`InputError` when the workbook has no Probabilities sheet (or it is
+    empty).  See :mod:`planner.hedge`.
+    """
+    from planner.hedge import hedge as _hedge
+
+    return _hedge(plan, options)
+
+
+def write_hedge(plan: PlanData, result: HedgeResult, path: str | Path) -> Path:
+    """Write the hedge report (Dashboard, Hedge, Commitments, ...) atomically."""
+    from planner.hedge_report import write_hedge_report
+
+    return write_hedge_report(plan, result, path)
+
+
+def default_hedge_path(input_path: str | Path) -> Path:
+    """reports/<input name>-hedge.xlsx, relative to the working directory."""
+    return Path("reports") / f"{Path(input_path).stem}-hedge.xlsx"

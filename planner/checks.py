@@ -98,9 +98,9 @@ def warnings_for(plan: PlanData) -> list[str]:
     out.extend(_floor_warnings(plan, ix, case))
     out.extend(_price_outliers(plan))
     out.extend(_unlimited_capacity_cuts(plan))
-    if plan.periods and any(p.days != 365 for p in plan.periods):
+    if plan.periods and any(p.days < SUB_YEAR_DAYS for p in plan.periods):
         out.append(
-            "Periods: some periods are not 365 days long. Per-year rates (capacity, "
+            "Periods: some periods are shorter than a year. Per-year rates (capacity, "
             "min_volume, max_volume, holding_cost, quota limits) apply to each period "
             "x days/365, so periods that straddle a calendar year can together exceed a "
             "yearly limit within it; the report's Notes say where the plan does.")
@@ -192,6 +192,10 @@ def _floor_warnings(plan: PlanData, ix: Index, case: Case) -> list[str]:
                            f"{other.max_share:.0%}: together they force purchases to zero "
                            "wherever both apply. Did you mean max_share?")
     return out
+
+
+#: periods shorter than this are sub-year periods (a 366-day leap year is a year)
+SUB_YEAR_DAYS = 360
 
 
 def _unlimited_capacity_cuts(plan: PlanData) -> list[str]:

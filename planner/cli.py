@@ -1,4 +1,4 @@
-"""Command line: ``planner template | validate | run | stress``.
+"""Command line: ``planner template | validate | run | hedge | stress``.
 
 Exit codes follow the contract: 0 solved, 1 a case is infeasible (or stopped
 at a limit), 2 bad input (and bad usage), 3 a case could not be solved for
@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from planner import api
-from planner.problems import InputError
+from planner.problems import InputError, refuse_overwriting_input
 
 if TYPE_CHECKING:
+    from planner.hedge import HedgeResult
     from planner.results import CaseResult
 
 
@@ -172,6 +173,12 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
     if warm:
         options["warm"] = warm
     info = RunInfo(path, options=dict(options))
+    target = Path(output) if output else api.default_report_path(path)
+    try:
+        refuse_overwriting_input(path, target)
+    except InputError as err:
+        _problems(err)
+        sys.exit(2)
     if export_lp:
         try:
             Path(export_lp).mkdir(parents=True, exist_ok=True)
@@ -205,7 +212,6 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
         started = time.perf_counter()
         policy = api.policy_costs(plan, results, options, _policy_progress)
         info.policy_seconds = time.perf_counter() - started
-    target = Path(output) if output else api.default_report_path(path)
     try:
         report = api.write(plan, results, target, info, policy)
     except OSError as exc:
@@ -217,6 +223,58 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
         click.echo("planner: a case could not be solved; its cause is above and in the "
                    "report's Run sheet.", err=True)
     sys.exit(code)
+
+
+@main.command("hedge")
+@click.argument("path", type=click.Path())
+@click.option("-o", "--output", "output", default=None,
+              help="Report path (default reports/<input>-hedge.xlsx).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per solve (> 0).")
+def hedge(path: str, output: str | None, time_limit: float | None) -> None:
+    """Two-stage hedge: orders through Settings commit_through shared by every scenario of
+    the Probabilities sheet, minimising (1 - risk_weight) x expected cost + risk_weight x
+    CVaR; writes the report.  Exit 0 solved, 1 infeasible, 2 bad input, 3 solver failure."""
+    target = Path(output) if output else api.default_hedge_path(path)
+    try:
+        refuse_overwriting_input(path, target)
+        plan = api.load(path)
+        for w in plan.warnings:
+            click.echo(f"warning: {w}")
+        click.echo(f"Hedging {plan.settings.plan_name}:")
+        result = api.hedge(plan, {"time_limit": time_limit})
+    except InputError as err:
+        _problems(err)
+        sys.exit(2)
+    _print_hedge(result)
+    try:
+        report = api.write_hedge(plan, result, target)
+    except OSError as exc:
+        click.echo(f"Cannot write the report to {target}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Report: {report}")
+    code = result.exit_code
+    if code == 3:
+        click.echo(f"planner: the hedge could not be solved: {result.message}", err=True)
+    sys.exit(code)
+
+
+def _print_hedge(result: HedgeResult) -> None:
+    click.echo(f"  status {result.status}")
+    for line in result.explanation:
+        click.echo(f"    {line}")
+    if result.message and not result.explanation:
+        click.echo(f"    cause: {result.message}")
+    if result.status != "optimal":
+        return
+    for row in result.measure_rows():
+        v = row["value"]
+        shown = "" if v is None else f"{v:,.2f}"
+        click.echo(f"  {row['measure']:<14} {shown:>16}" + ("" if v is not None
+                                                           else f"  ({row['note']})"))
+    for c in result.commitments:
+        click.echo(f"  sign: {c['offer']} ({c['supplier']}) {c['material']} {c['period']}: "
+                   f"{c['volume']:,.3f} t")
 
 
 def entry() -> None:

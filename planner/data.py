@@ -161,6 +161,12 @@ class Settings:
     threads: int | None = None
     method: str = "choose"
     gap: float | None = None
+    #: planner hedge: index of the last period whose orders all scenarios share
+    commit_through: int = 0
+    #: planner hedge: lambda, the weight of CVaR in the objective, in [0, 1]
+    risk_weight: float = 0.0
+    #: planner hedge: alpha, the CVaR level, in [0, 1)
+    cvar_level: float = 0.9
 
 
 @dataclass
@@ -183,6 +189,9 @@ class PlanData:
     caps: dict[str, Cap]
     scenarios: dict[str, list[ScenarioRow]]
     warnings: list[str] = field(default_factory=list)
+    #: Probabilities sheet: case name (``base`` or a scenario) -> probability; empty
+    #: when the sheet is absent or empty (only planner hedge reads it)
+    probabilities: dict[str, float] = field(default_factory=dict)
 
     # --- derived look-ups -------------------------------------------------
     def groups(self) -> dict[str, set[str]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
@@ -82,3 +84,20 @@ class InputError(Exception):
         lines = [f"{len(self.problems)} problem(s) in the input workbook:"]
         lines.extend(f"  - {p}" for p in self.problems)
         return "\n".join(lines)
+
+
+def refuse_overwriting_input(input_path: str | Path, output_path: str | Path) -> None:
+    """Raise :class:`InputError` when ``output_path`` is the input workbook itself
+    (same real path, or the same file through another link): writing a report there
+    would replace the input."""
+    same = os.path.realpath(input_path) == os.path.realpath(output_path)
+    if not same and os.path.exists(output_path):
+        try:
+            same = os.path.samefile(input_path, output_path)
+        except OSError:
+            same = False
+    if same:
+        raise InputError([Problem(
+            "", None, None, str(output_path), "an output path other than the input workbook",
+            f"{output_path} is the input workbook {input_path}: writing the report there "
+            "would replace it. Give another output path (-o).")])

@@ -56,7 +56,6 @@ from openpyxl.writer.excel import ExcelWriter
 from planner.cases import Case, Index, build_case, in_window
 from planner.data import PlanData
 from planner.limits import MAX_TEXT_CHARS
-from planner.problems import InputError, Problem
 from planner.results import TABLE_COLUMNS, CaseResult
 from planner.risk_metrics import add_supply_risk_sheet
 from planner.solve import solver_options
@@ -649,7 +648,7 @@ def _save_zip(wb: Workbook, path: str) -> None:
         wb.create_sheet()
     archive = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
     try:
-        wb.properties.modified = datetime.now(tz=timezone.utc).replace(tzinfo=None)
+        wb.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
         ExcelWriter(wb, archive).write_data()
     except BaseException:
         _discard(archive)
@@ -695,23 +694,6 @@ def save_atomic(wb: Workbook, path: str | Path) -> Path:
             Path(tmp).unlink(missing_ok=True)
             raise
     return target
-
-
-def refuse_overwriting_input(input_path: str | Path, output_path: str | Path) -> None:
-    """Raise :class:`InputError` when ``output_path`` is the input workbook itself
-    (same real path, or the same file through another link): writing a report there
-    would replace the input."""
-    same = os.path.realpath(input_path) == os.path.realpath(output_path)
-    if not same and os.path.exists(output_path):
-        try:
-            same = os.path.samefile(input_path, output_path)
-        except OSError:
-            same = False
-    if same:
-        raise InputError([Problem(
-            "", None, None, str(output_path), "an output path other than the input workbook",
-            f"{output_path} is the input workbook {input_path}: writing the report there "
-            "would replace it. Give another output path (-o).")])
 
 
 def write_report(plan: PlanData, results: list[CaseResult], path: str | Path,

@@ -567,7 +567,7 @@ def stress_command() -> Any:
         def tick(stage: str, _: Outcome) -> None:
             bar.set_description(stage)
             bar.update(1)
-        from planner.report import refuse_overwriting_input
+        from planner.problems import refuse_overwriting_input
 
         target = Path(output) if output else default_resilience_path(path)
         try:

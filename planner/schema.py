@@ -105,6 +105,12 @@ SETTING_KEYS: dict[str, tuple[Kind, str]] = {
     "method": ("text", "Solver method: choose, simplex, ipm or pdlp (default: choose)."),
     "gap": ("number", "Relative optimality gap for the ipm and pdlp methods (simplex always "
             "solves to optimality; default: HiGHS's)."),
+    "commit_through": ("label", "planner hedge: the last period whose orders are signed now, "
+                       "shared by every scenario (a period label; default: the first period)."),
+    "risk_weight": ("share", "planner hedge: lambda, the weight of CVaR against the expected "
+                    "cost, from 0 (risk neutral, the default) to 1 (CVaR only)."),
+    "cvar_level": ("share", "planner hedge: alpha, the CVaR level in [0, 1): CVaR is the "
+                   "expected cost of the worst 1 - alpha of probability (default 0.9)."),
 }
 
 PERIODS = Sheet(
@@ -347,10 +353,23 @@ RISKS = Sheet(
     key="risk",
 )
 
+PROBABILITIES = Sheet(
+    "Probabilities", False, "planner hedge: the probability of each case (base and Scenarios "
+    "names; they sum to 1; cases not listed take no part).",
+    (
+        Column("scenario", "id", "base, or a scenario name from the Scenarios sheet.",
+               required=True, cell_required=True, width=18),
+        Column("probability", "share", "Probability of the case, between 0 and 1; the "
+               "probabilities sum to 1.", required=True, cell_required=True,
+               unit="fraction", number_format="0.0%", width=12),
+    ),
+    key="scenario",
+)
+
 #: All sheets in the order of the template.
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, PERIODS, MATERIALS, DEMAND, STOCKPILE, COUNTRIES, STAGES, FACILITIES,
-    ROUTES, OFFERS, TARIFFS, RULES, CAPS, SCENARIOS, RISKS,
+    ROUTES, OFFERS, TARIFFS, RULES, CAPS, SCENARIOS, PROBABILITIES, RISKS,
 )
 SHEET_BY_NAME: dict[str, Sheet] = {s.name: s for s in SHEETS}
 

@@ -226,7 +226,7 @@ def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> 
 
     The model declares its tie-breaks (``model.tie_breaks``: callables that return an
     expression to minimise, or None to skip; see :data:`planner.model.TIE_BREAKS`).
-    The active objective is held at its optimum (within 1e-9 relative), then each
+    The active objective is held at its optimum, then each
     tie-break is minimised in turn, each held at its own optimum for the next.  This
     solver layer knows nothing of what they mean.  Duals stay those of the cost
     model; when a stage fails, the plan of the last stage that solved stands (it is
@@ -250,8 +250,9 @@ def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> 
             for i, (e, best) in enumerate(zip(held, bests, strict=True)):
                 name = f"_tie_hold_{i}"
                 if model.component(name) is None:
-                    model.add_component(name, pyo.Constraint(
-                        expr=e <= best + 1e-9 * max(1.0, abs(best))))
+                    # Held at the optimum itself: HiGHS's own feasibility tolerance is
+                    # the only slack, so a tie-break cannot raise the cost it reports.
+                    model.add_component(name, pyo.Constraint(expr=e <= best))
             model.del_component("_tie_goal")
             model._tie_goal = pyo.Objective(expr=expr, sense=pyo.minimize)
             try:

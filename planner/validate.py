@@ -26,6 +26,7 @@ from planner.schema import (
     MATERIALS,
     OFFERS,
     PERIODS,
+    PROBABILITIES,
     ROUTES,
     RULES,
     SCENARIOS,
@@ -43,6 +44,11 @@ from planner.schema import (
 EXCEL_ERRORS = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
                 "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
+
+#: the Probabilities sheet must sum to 1 within this
+PROBABILITY_TOL = 1e-6
+#: the Settings of planner hedge, validated by :meth:`Validator.hedge_setting`
+HEDGE_SETTINGS = ("commit_through", "risk_weight", "cvar_level")
 
 #: Larger numbers are refused: HiGHS reads 1e20 and above as infinite.
 MAX_NUMBER = 1e15
@@ -727,7 +733,11 @@ class Validator:
                           "The cell holds an Excel error value; fix the formula or type the "
                           "value.")
                 continue
-            if kind == "number":
+            if key in HEDGE_SETTINGS:
+                value = self.hedge_setting(r, key, value)
+                if value is BAD:
+                    continue
+            elif kind == "number":
                 col = Column("value", "number", help_text)
                 value = _number(r, col, value)
                 if value is BAD:
@@ -752,7 +762,100 @@ class Validator:
             threads=None if threads is None else int(threads),
             method=method,
             gap=raw.get("gap"),
+            commit_through=int(raw.get("commit_through", 0)),
+            risk_weight=float(raw.get("risk_weight", 0.0)),
+            cvar_level=float(raw.get("cvar_level", 0.9)),
         )
+
+    def hedge_setting(self, r: _Row, key: str, raw: Any) -> Any:
+        """commit_through (a period label, returned as its index), risk_weight in [0, 1]
+        and cvar_level in [0, 1), the settings of planner hedge; BAD when invalid."""
+        if key == "commit_through":
+            lab = label(raw)
+            if lab in self.period_ix:
+                return self.period_ix[lab]
+            labels = list(self.period_ix)
+            hint = (f"Name a period of the Periods sheet; the horizon runs {labels[0]} to "
+                    f"{labels[-1]}." if labels else "The Periods sheet has no periods.")
+            if lab is not None and lab.strip() in self.period_ix:
+                hint = f"Remove the surrounding spaces: {lab.strip()!r}."
+            r.problem("value", raw, "a period label from the Periods sheet (commit_through: "
+                      "the last period whose orders are signed now)", hint)
+            return BAD
+        x = math.nan
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            x = float(raw)
+        elif isinstance(raw, str):
+            try:
+                x = float(raw.strip())
+            except ValueError:
+                x = math.nan
+        top_ok = x <= 1 if key == "risk_weight" else x < 1
+        if math.isfinite(x) and x >= 0 and top_ok:
+            return x
+        if key == "risk_weight":
+            expected = ("risk_weight: a number between 0 and 1 (0: risk neutral, 1: CVaR "
+                        "only)")
+        else:
+            expected = ("cvar_level: a number at least 0 and below 1 (0.9: CVaR is the "
+                        "expected cost of the worst 10% of probability)")
+        hint = ""
+        if math.isfinite(x) and 1 < x <= 100:
+            hint = f"Did you mean {x:g}% ({x / 100:g})?"
+        elif key == "cvar_level" and x == 1:
+            hint = "At 1 the tail holds no probability; use e.g. 0.95 or 0.99."
+        r.problem("value", raw, expected, hint)
+        return BAD
+
+    def probability(self, r: _Row) -> Any:
+        """A probability cell: a number between 0 and 1 (BAD, reported, when not)."""
+        raw = r.raw("probability")
+        if is_blank(raw) or no_cache(raw) or (isinstance(raw, str)
+                                              and raw.strip() in EXCEL_ERRORS):
+            return r["probability"]  # blank, uncached or an error value: reported as usual
+        x = math.nan
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            x = float(raw)
+        elif isinstance(raw, str):
+            try:
+                x = float(raw.strip())
+            except ValueError:
+                x = math.nan
+        if math.isfinite(x) and 0 <= x <= 1:
+            return x
+        hint = f"Did you mean {x:g}% ({x / 100:g})?" if math.isfinite(x) and 1 < x <= 100 \
+            else ""
+        r.problem("probability", raw, "a probability between 0 and 1 (10% is 0.1)", hint)
+        return BAD
+
+    def probabilities(self, scenarios: set[str]) -> dict[str, float]:
+        """The Probabilities sheet: ``base`` and Scenarios names, >= 0, summing to 1."""
+        out: dict[str, float] = {}
+        seen: dict[str, int] = {}
+        ok = True
+        table = self.tables.get(norm_name(PROBABILITIES.name))
+        for r in self.rows(PROBABILITIES):
+            name, p = r["scenario"], self.probability(r)
+            good = self.unique(r, "scenario", name, seen)
+            if name is None or name is BAD:
+                good = False
+            elif name != "base" and name not in scenarios:
+                r.problem("scenario", name, "base, or a scenario name from the Scenarios sheet",
+                          _suggest(name, {"base", *scenarios}, "scenario"))
+                good = False
+            if p is None or p is BAD:
+                good = False
+            ok &= good
+            if good:
+                out[name] = float(p)
+        if ok and out and abs(sum(out.values()) - 1.0) > PROBABILITY_TOL:
+            title = table.title if table is not None else PROBABILITIES.name
+            self.problems.append(Problem(
+                title, None, "probability", round(sum(out.values()), 9),
+                "probabilities summing to 1 (within 1e-6)",
+                f"They sum to {sum(out.values()):.9g}: rescale them so that they add up to 1.",
+                table.col_index("probability") if table is not None else None))
+        return out
 
     @property
     def periods_labels(self) -> list[str]:
@@ -784,11 +887,13 @@ class Validator:
                                    self.declared(FACILITIES, "facility"),
                                    self.declared(OFFERS, "offer"), companies)
         settings = self.settings(offers)
+        probabilities = self.probabilities(self.declared(SCENARIOS, "scenario"))
         return d.PlanData(
             source=self.source, settings=settings, periods=periods, materials=materials,
             demand=demand, stockpile=stockpile, countries=countries, stages=stages,
             facilities=facilities, routes=routes, offers=offers, tariffs=tariffs, rules=rules,
             caps=caps, scenarios=scenarios, warnings=self.warnings,
+            probabilities=probabilities,
         )
 
 

@@ -296,3 +296,25 @@ def test_validate_does_not_load_the_solver_stack(tmp_path: Path) -> None:
                          text=True, cwd=ROOT, check=True)
     assert "valid" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- the user's files are safe -----------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["same", "dotted"])
+def test_run_refuses_to_write_the_report_over_its_input(tmp_path: Path, how: str) -> None:
+    src = wb.write(tmp_path, wb.valid_data(), "in.xlsx")
+    (tmp_path / "sub").mkdir()
+    out = src if how == "same" else tmp_path / "sub" / ".." / "in.xlsx"
+    before = src.read_bytes()
+    res = _run(["run", str(src), "-o", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "expected an output path other than the input workbook" in res.output
+    assert src.read_bytes() == before
+
+
+def test_api_run_refuses_to_write_over_its_input(tmp_path: Path) -> None:
+    from planner.problems import InputError
+
+    src = wb.write(tmp_path, wb.valid_data(), "in.xlsx")
+    with pytest.raises(InputError):
+        api.run(src, out=src)

@@ -388,7 +388,7 @@ def test_sub_year_periods_note_where_a_yearly_limit_is_crossed(tmp_path: Path) -
     path = tmp_path / "in.xlsx"
     write_workbook(path, d)
     plan = api.load(path)
-    assert any(w.startswith("Periods: some periods are not 365 days long.")
+    assert any(w.startswith("Periods: some periods are shorter than a year.")
                for w in plan.warnings)
     (r,) = api.solve_all(plan)
     assert r.summary["unmet_demand"] == pytest.approx(0)

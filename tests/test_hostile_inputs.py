@@ -27,7 +27,7 @@ from planner import load as load_mod
 from planner import report
 from planner.cli import main
 from planner.limits import MAX_TEXT_CHARS
-from planner.problems import InputError
+from planner.problems import InputError, refuse_overwriting_input
 from planner.validate import load_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -401,10 +401,10 @@ def test_refuse_overwriting_input(tmp_path: Path) -> None:
     for out in [src, tmp_path / "sub" / ".." / "in.xlsx", tmp_path / "link.xlsx",
                 tmp_path / "hard.xlsx"]:
         with pytest.raises(InputError) as err:
-            report.refuse_overwriting_input(src, out)
+            refuse_overwriting_input(src, out)
         (p,) = err.value.problems
         assert p.expected == "an output path other than the input workbook"
-    report.refuse_overwriting_input(src, tmp_path / "report.xlsx")  # fine
+    refuse_overwriting_input(src, tmp_path / "report.xlsx")  # fine
 
 
 @pytest.mark.parametrize("output", ["in.xlsx", "./sub/../in.xlsx"])

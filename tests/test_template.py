@@ -132,7 +132,8 @@ def test_drop_downs_for_every_reference(blank: openpyxl.Workbook) -> None:
         ("Rules", "B4"): '"ban,quota"', ("Rules", "J4"): '"TRUE,FALSE"',
         ("Scenarios", "B4"): '"rule_on,rule_off,cap_on,cap_off,capacity,cost,demand"',
         ("Settings", "A2"): '"plan_name,currency,shortage_penalty,stockpile_penalty,'
-                            'time_limit,threads,method,gap"',
+                            'time_limit,threads,method,gap,commit_through,risk_weight,'
+                            'cvar_level"',
     }
     for (sheet, cell), formula in expected.items():
         lists = [d for d in validations(blank[sheet], cell) if d.type == "list"]
