@@ -9,7 +9,9 @@ Data = dict[str, list[dict[str, Any]]]
 
 
 def random_workbook(seed: int, size: int = 1) -> Data:
-    """A small valid workbook: every sheet, rule kind, cap form and scenario action.
+    """A small valid workbook: every sheet, rule kind, cap form and scenario action,
+    take_or_pay, force majeure (capacity factors in (0, 1)), end_value, rules and caps
+    that apply to use, and a stockpile_penalty set or blank (per-material default).
 
     ``size`` > 1 allows more periods, materials, countries, facilities, routes and offers.
     """
@@ -72,15 +74,26 @@ def random_workbook(seed: int, size: int = 1) -> Data:
         hi = rng.choice([None, None, 40, 100])
         if lo is not None and hi is not None and lo > hi:
             lo = hi
+        top = rng.choice([None, None, 0, 0.3, 1]) if lo else None
         offers.append({"offer": f"O{i}", "supplier": rng.choice(["S1", "S2", *companies]),
                        "material": rng.choice(mats), "route": rng.choice(routes)["route"],
                        "unit_cost": rng.choice([5, 10, 12.5, 20, 40]), "min_volume": lo,
-                       "max_volume": hi, **window()})
+                       "max_volume": hi, "take_or_pay": top, **window()})
     d["Offers"] = offers
+    for mrow in d["Materials"]:
+        # end_value well below every price the material can be bought at, even after two
+        # scenario cost factors of 0.5 (x 0.25): else the plan would buy to hold and the
+        # LP could be unbounded (validation only checks the base case's last period).
+        costs = [o["unit_cost"] for o in offers if o["material"] == mrow["material"]]
+        if rng.random() < 0.4:
+            mrow["end_value"] = rng.choice([0.1, 0.2]) * min(costs, default=5)
+    d["Settings"] = []
     if rng.random() < 0.5:
-        d["Settings"] = [{"setting": "stockpile_penalty", "value": rng.choice([1, 30, 500])}]
-        if rng.random() < 0.5:
-            d["Settings"].append({"setting": "shortage_penalty", "value": 250})
+        # blank: the per-material default shortage_penalty / (2 x horizon years)
+        d["Settings"].append({"setting": "stockpile_penalty",
+                              "value": rng.choice([None, 1, 30, 500])})
+    if rng.random() < 0.25:
+        d["Settings"].append({"setting": "shortage_penalty", "value": 250})
     d["Stockpile"] = []
     for m in mats:
         if rng.random() < 0.5:
@@ -101,7 +114,8 @@ def random_workbook(seed: int, size: int = 1) -> Data:
         rules.append({"rule": f"RU{i}", "kind": kind, "country": country, "company": company,
                       "stage": rng.choice([None, *stages]), "material": rng.choice([None, *mats]),
                       "limit": rng.choice([0, 10, 50]) if kind == "quota" else None,
-                      "active": rng.choice([True, True, False]), **window()})
+                      "active": rng.choice([True, True, False]),
+                      "applies_to": rng.choice([None, "purchase", "use"]), **window()})
     d["Rules"] = rules
     caps = []
     for i in range(rng.randint(0, 3)):
@@ -114,7 +128,7 @@ def random_workbook(seed: int, size: int = 1) -> Data:
                      "stage": rng.choice([None, *stages]),
                      "country": rng.choice([None, *targets]), "max_share": hi_share,
                      "min_share": lo_share, "active": rng.choice([True, True, False]),
-                     **window()})
+                     "applies_to": rng.choice([None, "purchase", "use"]), **window()})
     d["Caps"] = caps
     scen = []
     for i in range(rng.randint(0, 3)):
@@ -133,7 +147,8 @@ def random_workbook(seed: int, size: int = 1) -> Data:
             elif action == "capacity":
                 row["target"] = rng.choice([f["facility"] for f in facs] + targets
                                            + [f["company"] for f in facs if f["company"]])
-                row["value"] = rng.choice([0, 0.5, 2])
+                # 0 < factor < 1 is force majeure, also on unlimited facilities
+                row["value"] = rng.choice([0, 0.3, 0.5, 0.8, 2])
             elif action == "cost":
                 row["target"] = rng.choice([o["offer"] for o in offers] + targets
                                            + [o["supplier"] for o in offers])
@@ -143,5 +158,11 @@ def random_workbook(seed: int, size: int = 1) -> Data:
                 row["target"] = rng.choice([None, *mats])
                 row["value"] = rng.choice([0, 0.5, 1.5])
             scen.append(row)
+    if rng.random() < 0.4:
+        # force majeure: a capacity factor strictly between 0 and 1 on one facility (often
+        # one with unlimited capacity), scaling the min_volume of offers routed through it
+        f = rng.choice(facs)
+        scen.append({"scenario": "FM", "action": "capacity", "target": f["facility"],
+                     "value": rng.choice([0.3, 0.5, 0.8]), **window()})
     d["Scenarios"] = scen
     return d
