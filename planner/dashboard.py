@@ -153,6 +153,12 @@ def split_cost(summary: Row) -> tuple[float | None, float | None]:
     return money, penalty
 
 
+def vs_base(value: float, base: float) -> float:
+    """``value - base``, 0 within solver noise (1e-9 of the larger), never a "-0"."""
+    diff = value - base
+    return 0.0 if abs(diff) <= 1e-9 * max(1.0, abs(value), abs(base)) else diff
+
+
 def base_of(results: Sequence[CaseResult]) -> CaseResult | None:
     """The case the others are compared with: ``base`` when solved, else None."""
     return next((r for r in results if r.name == "base" and r.total_cost is not None), None)
@@ -167,7 +173,7 @@ def case_rows(results: Sequence[CaseResult]) -> list[Row]:
         total = r.total_cost
         out.append({"case": r.name, "status": r.status, "total_cost": total,
                     "vs_base": None if base is None or total is None
-                    else total - float(base.total_cost or 0.0),
+                    else vs_base(total, float(base.total_cost or 0.0)),
                     "money": money, "penalties": penalty,
                     "unmet_demand": r.summary.get("unmet_demand"), "seconds": r.seconds})
     return out
@@ -216,7 +222,8 @@ def key_figures(plan: PlanData, results: Sequence[CaseResult],
     ref = {f["material"]: f["cost_per_t"] for f in per_t if f["case"] == "base"}
     for f in per_t:
         b = ref.get(f["material"])
-        f["vs_base"] = None if b is None or f["cost_per_t"] is None else f["cost_per_t"] - b
+        f["vs_base"] = None if b is None or f["cost_per_t"] is None \
+            else vs_base(f["cost_per_t"], b)
     return {
         "buy": buy_list(plan, base) if base is not None else [],
         "cases": case_rows(results),
