@@ -23,7 +23,9 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.cases import Case, in_window
+from planner.concentration import HHI_HIGH, HHI_LABEL, concentrations
 from planner.data import PlanData
+from planner.families import COST_PARTS
 from planner.results import CaseResult
 
 Row = dict[str, Any]
@@ -117,33 +119,78 @@ def concentration(plan: PlanData, results: Sequence[CaseResult],
                   cases: dict[str, Case]) -> list[Row]:
     """Per case, material and stage: the period with the highest single-country share.
 
-    HHI (Herfindahl-Hirschman, 0-10,000) is over countries' shares in percent;
-    the row shows the highest HHI over the periods.
+    Shares and HHI are those of :mod:`planner.concentration` (of all purchases of
+    the material in the period, HHI 0-10,000); the row shows the highest HHI over
+    the periods.
     """
     pidx = plan.period_index()
     out: list[Row] = []
     for r in results:
-        cells: dict[tuple[str, str], dict[str, list[Row]]] = defaultdict(
-            lambda: defaultdict(list))
-        for e in r.exposure:
-            cells[(e["material"], e["stage"])][e["period"]].append(e)
-        for (mat, stage), periods in cells.items():
-            top: Row | None = None
-            hhi = 0.0
-            for rows in periods.values():
-                hhi = max(hhi, sum((100 * float(e["share"])) ** 2 for e in rows))
-                lead = max(rows, key=lambda e: float(e["share"]))
-                if top is None or float(lead["share"]) > float(top["share"]):
-                    top = lead
-            if top is None:
-                continue
-            t = pidx[top["period"]]
+        cells: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for c in concentrations(r.exposure, r.stock):
+            cells[(c.material, c.stage)].append(c)
+        for (mat, stage), items in cells.items():
+            top = max(items, key=lambda c: (c.top_share, -pidx[c.period]))
             out.append({"case": r.name, "material": mat, "stage": stage,
-                        "period": top["period"], "top_country": top["country"],
-                        "top_share": float(top["share"]),
-                        "cap": _cap_for(plan, cases.get(r.name), mat, stage, top["country"], t),
-                        "hhi": hhi})
+                        "period": top.period, "top_country": top.top_country,
+                        "top_share": top.top_share,
+                        "cap": _cap_for(plan, cases.get(r.name), mat, stage, top.top_country,
+                                        pidx[top.period]),
+                        "hhi": max(c.hhi for c in items)})
     return out
+
+
+def split_cost(summary: Row) -> tuple[float | None, float | None]:
+    """(real spend, penalties) of a Summary row: the money cost parts (procurement,
+    holding, take-or-pay, less the end-of-horizon stock credit) and the penalty parts
+    (shortage, stockpile shortfall), per :data:`planner.families.COST_PARTS`."""
+    if summary.get("total_cost") is None:
+        return None, None
+    money = sum(p.sign * float(summary.get(p.column) or 0.0)
+                for p in COST_PARTS if p.kind == "money")
+    penalty = sum(p.sign * float(summary.get(p.column) or 0.0)
+                  for p in COST_PARTS if p.kind == "penalty")
+    return money, penalty
+
+
+def vs_base(value: float, base: float) -> float:
+    """``value - base``, 0 within solver noise (1e-9 of the larger), never a "-0"."""
+    diff = value - base
+    return 0.0 if abs(diff) <= 1e-9 * max(1.0, abs(value), abs(base)) else diff
+
+
+def base_of(results: Sequence[CaseResult]) -> CaseResult | None:
+    """The case the others are compared with: ``base`` when solved, else None."""
+    return next((r for r in results if r.name == "base" and r.total_cost is not None), None)
+
+
+def case_rows(results: Sequence[CaseResult]) -> list[Row]:
+    """The case comparison: total cost, vs base, real spend and penalties apart."""
+    base = base_of(results)
+    out: list[Row] = []
+    for r in results:
+        money, penalty = split_cost(r.summary)
+        total = r.total_cost
+        out.append({"case": r.name, "status": r.status, "total_cost": total,
+                    "vs_base": None if base is None or total is None
+                    else vs_base(total, float(base.total_cost or 0.0)),
+                    "money": money, "penalties": penalty,
+                    "unmet_demand": r.summary.get("unmet_demand"), "seconds": r.seconds})
+    return out
+
+
+def buy_list(plan: PlanData, result: CaseResult) -> list[Row]:
+    """What the case buys from whom: one row per offer, tonnes per period (keyed by the
+    period label) and the cost with tariffs; by material, then largest cost first."""
+    rows: dict[str, Row] = {}
+    for p in result.plan:
+        row = rows.setdefault(p["offer"], {"supplier": p["supplier"], "offer": p["offer"],
+                                           "material": p["material"], "cost": 0.0})
+        row[p["period"]] = row.get(p["period"], 0.0) + float(p["volume"])
+        row["cost"] += float(p["cost"])
+    order = {m: i for i, m in enumerate(plan.materials)}
+    return sorted(rows.values(), key=lambda r: (order.get(r["material"], len(order)),
+                                                -r["cost"], r["offer"]))
 
 
 def shortfall_sentences(results: Sequence[CaseResult]) -> list[str]:
@@ -170,13 +217,17 @@ def shortfall_sentences(results: Sequence[CaseResult]) -> list[str]:
 def key_figures(plan: PlanData, results: Sequence[CaseResult],
                 cases: dict[str, Case]) -> dict[str, list[Row]]:
     """Every dashboard table, as rows."""
+    base = _chart_case(results)
+    per_t = cost_per_t(results)
+    ref = {f["material"]: f["cost_per_t"] for f in per_t if f["case"] == "base"}
+    for f in per_t:
+        b = ref.get(f["material"])
+        f["vs_base"] = None if b is None or f["cost_per_t"] is None \
+            else vs_base(f["cost_per_t"], b)
     return {
-        "cases": [{"case": r.name, "status": r.status,
-                   "total_cost": r.summary.get("total_cost"),
-                   "procurement_cost": r.summary.get("procurement_cost"),
-                   "unmet_demand": r.summary.get("unmet_demand"), "seconds": r.seconds}
-                  for r in results],
-        "cost_per_t": cost_per_t(results),
+        "buy": buy_list(plan, base) if base is not None else [],
+        "cases": case_rows(results),
+        "cost_per_t": per_t,
         "cover": cover(plan, results),
         "concentration": concentration(plan, results, cases),
     }
@@ -185,6 +236,18 @@ def key_figures(plan: PlanData, results: Sequence[CaseResult],
 # --- writing -------------------------------------------------------------------
 
 Column = tuple[str, str, str | None, float]  # key, header, number format, width
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` wraps to in a column ``width`` characters wide (word by word)."""
+    fit = max(1, int(width) - 1)
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > fit:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
 
 
 def _write_block(ws: Worksheet, top: int, title: str, columns: Sequence[Column],
@@ -196,11 +259,17 @@ def _write_block(ws: Worksheet, top: int, title: str, columns: Sequence[Column],
     put = put or set_value
     put(ws, top, 1, title)
     ws.cell(row=top, column=1).font = SECTION_FONT
+    lines = 1
     for j, (_, head, _, _) in enumerate(columns, start=1):
         put(ws, top + 1, j, head)
         c = ws.cell(row=top + 1, column=j)
         c.font, c.fill = HEAD_FONT, HEAD_FILL
-        c.alignment = Alignment(vertical="center")
+        # headers wrap inside their column rather than run into the next one
+        c.alignment = Alignment(vertical="center", wrap_text=True)
+        width = ws.column_dimensions[get_column_letter(j)].width or 13.0
+        lines = max(lines, _lines(str(head), width))
+    if lines > 1:
+        ws.row_dimensions[top + 1].height = 15.0 * lines
     shown = rows[:MAX_DASHBOARD_ROWS]
     for i, row in enumerate(shown, start=top + 2):
         for j, (key, _, fmt, _) in enumerate(columns, start=1):
@@ -215,13 +284,38 @@ def _write_block(ws: Worksheet, top: int, title: str, columns: Sequence[Column],
     return end + 1
 
 
+def _signed(cur: str) -> str:
+    """A difference in money: +1,234 USD / -1,234 USD / 0."""
+    return f'+#,##0 "{cur}";-#,##0 "{cur}";0'
+
+
+def _wrap_rows(ws: Worksheet, first: int, last: int, ncols: int, wide: dict[int, float]
+               ) -> None:
+    """Rows first..last of a block ``ncols`` wide: top-aligned, the columns in ``wide``
+    (column -> characters it spans) wrapped, and each row as high as its wrapped text
+    needs: written heights hold in Excel and LibreOffice alike (neither re-fits the rows
+    of a generated file)."""
+    for i in range(first, last + 1):
+        lines = 1
+        for j in range(1, ncols + 1):
+            c = ws.cell(row=i, column=j)
+            c.alignment = Alignment(wrap_text=j in wide, vertical="top")
+            if j in wide:
+                lines = max(lines, _lines(str(c.value or ""), wide[j]))
+        if lines > 1:
+            ws.row_dimensions[i].height = 15.0 * lines
+
+
 def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
                   cases: dict[str, Case], header: Sequence[tuple[str, str]],
                   policy: Sequence[Row] = (), sentences: Sequence[str] = ()) -> Worksheet:
-    """The first sheet: title, run facts, key figures, policy costs, shadow prices, charts."""
+    """The first sheet: title, run facts, what to buy, key figures, policy costs, shadow
+    prices, charts."""
     ws = wb.create_sheet("Dashboard", 0)
     cur = plan.settings.currency
     money = f'#,##0 "{cur}"'
+    signed = _signed(cur)
+    tonnes = '#,##0.0 "t"'
     from planner.report import set_value
 
     set_value(ws, 1, 1, plan.settings.plan_name)
@@ -231,16 +325,43 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
         set_value(ws, i, 2, v)
     figures = key_figures(plan, results, cases)
     row = len(header) + 3
+    base = _chart_case(results)
+    # columns the tables use (the buy list: 4 + one per period); charts start to the right
+    widest = max(8, 4 + len(plan.periods)) if base is not None else 8
+    # column A holds case names and the buy list's suppliers: wide enough for them
+    first = max([20, *(len(str(b["supplier"])) + 2 for b in figures["buy"]),
+                 *(len(r.name) + 2 for r in results)])
+    for j in range(1, widest + 1):
+        ws.column_dimensions[get_column_letter(j)].width = min(36, first) if j == 1 else 17
+    if base is not None:
+        labels = [p.label for p in plan.periods]
+        buy = [{**b, **{f"period {t}": b.get(t) for t in labels}} for b in figures["buy"]]
+        if buy:
+            buy.append({"supplier": "total", "cost": sum(b["cost"] for b in buy)})
+        columns: list[Column] = [("supplier", "supplier", None, 0), ("offer", "offer", None, 0),
+                                 ("material", "material", None, 0)]
+        columns += [(f"period {t}", f"{t} (t)", tonnes, 0) for t in labels]
+        columns.append(("cost", f"cost ({cur}, with tariffs)", money, 0))
+        start_buy = row
+        row = _write_block(ws, row, f"What to buy ({base.name} case): tonnes per period and "
+                           "their cost", columns, buy,
+                           "More offers than shown: see the Plan sheet.")
+        n_buy = min(len(buy), MAX_DASHBOARD_ROWS)
+        if buy and n_buy == len(buy):
+            for j in range(1, len(columns) + 1):
+                ws.cell(row=start_buy + 1 + n_buy, column=j).font = Font(bold=True)
     start_cases = row
     row = _write_block(ws, row, "Cases", [
         ("case", "case", None, 16), ("status", "status", None, 12),
         ("total_cost", "total cost", money, 16),
-        ("procurement_cost", "procurement cost", money, 16),
+        ("vs_base", "vs base", signed, 16),
+        ("money", "real spend", money, 16),
+        ("penalties", "penalties (not money)", money, 16),
         ("unmet_demand", "unmet demand", '#,##0.0 "t"', 13),
         ("seconds", "solve time", '0.00 "s"', 11)], figures["cases"])
     n_cases = min(len(figures["cases"]), MAX_DASHBOARD_ROWS)
     if n_cases:
-        rng = f"A{start_cases + 2}:F{start_cases + 1 + n_cases}"
+        rng = f"A{start_cases + 2}:H{start_cases + 1 + n_cases}"
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=[f'$B{start_cases + 2}<>"optimal"'], fill=ALERT_FILL))
     shortfalls = shortfall_sentences(results)
@@ -261,20 +382,27 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
                 row += 1
         row += 1
     mats = list(plan.materials)
-    if len(mats) <= 7:
-        # one row per case, one column per material: comparable at a glance
+    if len(mats) <= 3:
+        # one row per case, per material its cost per t and the difference to base
         by_case: dict[str, Row] = {}
         for f in figures["cost_per_t"]:
-            by_case.setdefault(f["case"], {"case": f["case"]})[f["material"]] = f["cost_per_t"]
-        row = _write_block(ws, row, f"Cost per t bought ({cur}, with tariffs)",
-                           [("case", "case", None, 16)]
-                           + [(m, m, "#,##0", 0) for m in mats], list(by_case.values()))
+            r_ = by_case.setdefault(f["case"], {"case": f["case"]})
+            r_[f["material"]] = f["cost_per_t"]
+            r_[f"{f['material']} vs base"] = f["vs_base"]
+        per_t: list[Column] = [("case", "case", None, 16)]
+        for m in mats:
+            per_t += [(m, m, "#,##0", 0),
+                      (f"{m} vs base", "vs base" if len(mats) == 1 else f"{m} vs base",
+                       "+#,##0;-#,##0;0", 0)]
+        row = _write_block(ws, row, f"Cost per t bought ({cur}, with tariffs)", per_t,
+                           list(by_case.values()))
     else:
         row = _write_block(ws, row, f"Cost per t bought ({cur}, with tariffs)", [
             ("case", "case", None, 16), ("material", "material", None, 12),
             ("bought", "bought", '#,##0.0 "t"', 16),
             ("procurement_cost", "procurement cost", money, 16),
-            ("cost_per_t", "cost per t", "#,##0", 16)], figures["cost_per_t"],
+            ("cost_per_t", "cost per t", "#,##0", 16),
+            ("vs_base", "vs base", "+#,##0;-#,##0;0", 16)], figures["cost_per_t"],
             "More rows than shown: see the Plan sheet.")
     start_cover = row
     row = _write_block(ws, row, "Lowest stock cover against the stockpile target", [
@@ -290,12 +418,13 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
             formula=[f"AND(ISNUMBER($E{start_cover + 2}),$D{start_cover + 2}<$E{start_cover + 2}"
                      "-0.05)"], fill=ALERT_FILL))
     start_conc = row
-    row = _write_block(ws, row, "Concentration: highest single-country share per stage", [
+    row = _write_block(ws, row, "Concentration: highest single-country share of purchases "
+                       "per stage", [
         ("case", "case", None, 16), ("material", "material", None, 12),
         ("stage", "stage", None, 16), ("period", "period", None, 16),
         ("top_country", "top country", None, 11), ("top_share", "share", "0.0%", 11),
-        ("cap", "cap", "0.0%", 10), ("hhi", "HHI (max)", "#,##0", 10)],
-        figures["concentration"], "More rows than shown: see the Exposure sheet.")
+        ("cap", "cap", "0.0%", 10), ("hhi", f"{HHI_LABEL}, highest", "#,##0", 10)],
+        figures["concentration"], "More rows than shown: see the Supply risk sheet.")
     n_conc = min(len(figures["concentration"]), MAX_DASHBOARD_ROWS)
     if n_conc:
         first, last = start_conc + 2, start_conc + 1 + n_conc
@@ -303,11 +432,21 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
             formula=[f"AND(ISNUMBER($G{first}),$F{first}>=$G{first}-{BINDING})"],
             fill=ALERT_FILL))
         ws.conditional_formatting.add(f"H{first}:H{last}", FormulaRule(
-            formula=[f"$H{first}>=2500"], fill=ALERT_FILL))
+            formula=[f"$H{first}>={HHI_HIGH:.0f}"], fill=ALERT_FILL))
+    start_policy = row
     row = _write_block(ws, row, "What each policy costs (base case re-solved without it)", [
         ("policy", "policy", None, 0), ("status", "status without", None, 0),
-        ("cost_added", "cost it adds", money, 0), ("note", "note", None, 0)],
+        ("cost_added", "cost it adds", money, 0),
+        ("end_stock_value", "of which stock left at the end", money, 0),
+        ("note", "note", None, 0)],
         list(policy), "More rows than shown: see the Policy costs sheet.")
+    n_policy = min(len(policy), MAX_DASHBOARD_ROWS)
+    if n_policy:
+        # the note spans E..H, wrapped; the policy name wraps in A
+        for i in range(start_policy + 1, start_policy + 2 + n_policy):
+            ws.merge_cells(start_row=i, start_column=5, end_row=i, end_column=8)
+        _wrap_rows(ws, start_policy + 2, start_policy + 1 + n_policy, 5,
+                   {1: float(ws.column_dimensions["A"].width or 20), 5: 17.0 * 4})
     ws.cell(row=row, column=1, value="What one more unit would be worth (base case)").font = \
         SECTION_FONT
     row += 1
@@ -322,14 +461,19 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
             Font(italic=True, color="666666")
         row += 1
     row += 1
-    note = ws.cell(row=row, column=1, value=(
-        "Red: a case not solved to optimality, cover below target, a share at its cap, or "
-        "HHI of 2,500 or more (highly concentrated)."))
-    note.font = Font(italic=True, color="666666")
-    for j, w in enumerate([20, 17, 17, 17, 17, 17, 17, 17], start=1):
-        ws.column_dimensions[get_column_letter(j)].width = w
+    for text in (
+            "Red: a case not solved to optimality, cover below target, a share at its cap, or "
+            f"{HHI_LABEL} of {HHI_HIGH:,.0f} or more (highly concentrated).",
+            "Real spend = procurement + holding + take-or-pay - end value of stock left; "
+            "penalties = shortage + stockpile shortfall (priority weights, not money); "
+            "vs base = the case's total cost - the base case's.",
+            "Share = t bought passing the stage in the country / all t of the material bought "
+            f"in the period (as caps count it); {HHI_LABEL} = sum of squared shares in "
+            "percent."):
+        ws.cell(row=row, column=1, value=text).font = Font(italic=True, color="666666")
+        row += 1
     ws.freeze_panes = "A2"
-    add_charts(wb, ws, plan, results)
+    add_charts(wb, ws, plan, results, max(CHART_COL, widest + 2))
     ws.sheet_view.zoomScale = 90
     # Printed (and rendered to PDF) one page wide, landscape, so the charts stay whole.
     ws.page_setup.orientation = "landscape"
@@ -387,6 +531,19 @@ def _small_text(size: int) -> RichText:
     return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
 
 
+def axis_format(peak: float) -> str:
+    """A value axis format for values up to ``peak``: whole numbers, with decimals when
+    the values are small (a whole-number axis over 0..1.5 t reads "0, 1, 1, 2")."""
+    return "#,##0.0#" if peak < 10 else "#,##0"
+
+
+def money_axis(peak: float, cur: str) -> tuple[str, str]:
+    """(axis title, number format) for money up to ``peak``: millions when large."""
+    if peak >= 1e6:
+        return f"M {cur}", "#,##0.0,,"
+    return cur, axis_format(peak)
+
+
 def _style(chart: Any, title: str, y_title: str, x_title: str = "",
            y_format: str = "#,##0") -> None:
     chart.title = title
@@ -403,8 +560,8 @@ def _style(chart: Any, title: str, y_title: str, x_title: str = "",
 
 
 def add_charts(wb: Workbook, ws: Worksheet, plan: PlanData,
-               results: Sequence[CaseResult]) -> int:
-    """Native charts on the dashboard; returns how many were added."""
+               results: Sequence[CaseResult], first_col: int = CHART_COL) -> int:
+    """Native charts on the dashboard from column ``first_col``; returns how many."""
     base = _chart_case(results)
     data = _Data(wb.create_sheet("Chart data"))
     data.ws.column_dimensions["A"].width = 24
@@ -421,7 +578,7 @@ def add_charts(wb: Workbook, ws: Worksheet, plan: PlanData,
     grid = [line for line in grid if line]
     for i, line in enumerate(grid):
         for j, chart in enumerate(line):
-            col = CHART_COL + j * CHART_STEP
+            col = first_col + j * CHART_STEP
             ws.add_chart(chart, f"{get_column_letter(col)}{2 + i * ROWS_PER_CHART}")
     return sum(len(line) for line in grid)
 
@@ -446,7 +603,10 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
         ch.add_data(Reference(data.ws, min_col=2, max_col=1 + len(countries), min_row=h,
                               max_row=last), titles_from_data=True)
         ch.set_categories(Reference(data.ws, min_col=1, min_row=first, max_row=last))
-        _style(ch, f"{mat}: supplier mix by country, {case}", "t bought")
+        peak = max((sum(vol.get((c, t), 0.0) for c in countries) for t in labels),
+                   default=0.0)
+        _style(ch, f"{mat}: supplier mix by country, {case}", "t bought",
+               y_format=axis_format(peak))
         out.append(ch)
     # 2. stock against its minimum, lines
     stock = [s for s in base.stock if s["material"] == mat]
@@ -465,7 +625,9 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
         lc.series[0].graphicalProperties.line.width = 38100  # 3 pt: stock under its minimum
         if len(lc.series) > 1:
             lc.series[1].graphicalProperties.line.dashStyle = "dash"
-        _style(lc, f"{mat}: end-of-period stock vs minimum, {case}", "t")
+        peak = max(max(float(s["stock"]), float(s["min_stock"])) for s in stock)
+        _style(lc, f"{mat}: end-of-period stock vs minimum, {case}", "t",
+               y_format=axis_format(peak))
         out.append(lc)
     # 3. country exposure per stage over the horizon, bars
     ex_vol: dict[tuple[str, str], float] = defaultdict(float)
@@ -502,25 +664,33 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
 
 
 def _scenario_charts(results: Sequence[CaseResult], data: _Data, cur: str) -> list[Any]:
+    """Total cost by case, real spend and penalties stacked; unmet demand by case."""
     if not results:
         return []
     more = len(results) > MAX_CHART_CASES
     results = results[:MAX_CHART_CASES]
     names = [r.name for r in results]
-    h, first, last = data.block("Scenario comparison", ["case", f"total cost ({cur})",
-                                                         "unmet demand (t)"], names,
-                                [[r.summary.get("total_cost"), r.summary.get("unmet_demand")]
-                                 for r in results])
-    out: list[Any] = []
+    parts = [split_cost(r.summary) for r in results]
+    h, first, last = data.block("Scenario comparison",
+                                ["case", f"real spend ({cur})", f"penalties ({cur})",
+                                 "unmet demand (t)"], names,
+                                [[m, p, r.summary.get("unmet_demand")]
+                                 for r, (m, p) in zip(results, parts, strict=True)])
     suffix = f" (first {MAX_CHART_CASES})" if more else ""
-    for col, title, unit, fmt in ((2, "Total cost by case" + suffix, f"M {cur}", '#,##0.0,,'),
-                                  (3, "Unmet demand by case" + suffix, "t", "#,##0")):
-        ch = BarChart()
-        ch.type = "col"
-        ch.add_data(Reference(data.ws, min_col=col, min_row=h, max_row=last),
-                    titles_from_data=True)
-        ch.set_categories(Reference(data.ws, min_col=1, min_row=first, max_row=last))
-        _style(ch, title, unit, y_format=fmt)
-        ch.legend = None
-        out.append(ch)
-    return out
+    peak = max((abs(m or 0.0) + abs(p or 0.0) for m, p in parts), default=0.0)
+    unit, fmt = money_axis(peak, cur)
+    cost = BarChart()
+    cost.type, cost.grouping, cost.overlap = "col", "stacked", 100
+    cost.add_data(Reference(data.ws, min_col=2, max_col=3, min_row=h, max_row=last),
+                  titles_from_data=True)
+    cost.set_categories(Reference(data.ws, min_col=1, min_row=first, max_row=last))
+    _style(cost, "Total cost by case: real spend and penalties" + suffix, unit, y_format=fmt)
+    unmet = BarChart()
+    unmet.type = "col"
+    unmet.add_data(Reference(data.ws, min_col=4, min_row=h, max_row=last),
+                   titles_from_data=True)
+    unmet.set_categories(Reference(data.ws, min_col=1, min_row=first, max_row=last))
+    peak_t = max((float(r.summary.get("unmet_demand") or 0.0) for r in results), default=0.0)
+    _style(unmet, "Unmet demand by case" + suffix, "t", y_format=axis_format(peak_t))
+    unmet.legend = None
+    return [cost, unmet]

@@ -131,21 +131,24 @@ def _width(name: str, rows: Sequence[dict[str, Any]]) -> float:
 
 def write_table(ws: Worksheet, columns: Sequence[str], rows: Iterable[dict[str, Any]],
                 formats: dict[str, str] | None = None, table: str | None = None,
-                stream: bool | None = None) -> int:
+                stream: bool | None = None, headers: dict[str, str] | None = None) -> int:
     """A tidy table: styled header in row 1, one row per item, a filterable Excel table.
 
     Returns the row count.  ``table`` names the Excel table (no table when no rows).
+    ``headers`` gives a header text for a column key (default: the key itself).
     ``stream`` (default: :data:`FAST_ROWS` rows or more) leaves the data rows to
     :func:`save_atomic`, which writes them straight into the sheet's XML; the
     sheet must then get no other cells in the table's columns.
     """
     rows = list(rows)
     formats = FORMATS if formats is None else formats
-    for j, name in enumerate(columns, start=1):
-        set_value(ws, 1, j, name)
+    heads = [(headers or {}).get(name, name) for name in columns]
+    for j, (name, head) in enumerate(zip(columns, heads, strict=True), start=1):
+        set_value(ws, 1, j, head)
         ws.cell(row=1, column=j).font = HEADER_FONT
         ws.cell(row=1, column=j).fill = HEADER_FILL
-        ws.column_dimensions[get_column_letter(j)].width = _width(name, rows)
+        w = _width(name, rows)
+        ws.column_dimensions[get_column_letter(j)].width = max(w, min(60.0, len(head) + 3))
     fmts = [formats.get(name) for name in columns]
     if stream is None:
         stream = len(rows) >= FAST_ROWS
@@ -166,8 +169,8 @@ def write_table(ws: Worksheet, columns: Sequence[str], rows: Iterable[dict[str, 
         # columns named here, as openpyxl would on saving, which otherwise reads the
         # header through ws[ref]: a cell object for every cell of the table
         t = Table(displayName=table, ref=ref, autoFilter=AutoFilter(ref=ref),
-                  tableColumns=[TableColumn(id=j, name=str(name))
-                                for j, name in enumerate(columns, start=1)])
+                  tableColumns=[TableColumn(id=j, name=str(head))
+                                for j, head in enumerate(heads, start=1)])
         t.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
         ws.add_table(t)
     elif n:
@@ -368,10 +371,11 @@ def _fit_width(ws: Worksheet) -> None:
 
 def write_split(wb: Workbook, name: str, columns: Sequence[str], rows: list[dict[str, Any]],
                 formats: dict[str, str] | None = None, notes: list[str] | None = None,
-                stream: bool | None = None) -> list[Worksheet]:
+                stream: bool | None = None, headers: dict[str, str] | None = None
+                ) -> list[Worksheet]:
     """``name`` and, past Excel's row limit, ``name (2)``, ``name (3)`` ... in order.
 
-    ``stream`` as :func:`write_table`.
+    ``stream`` and ``headers`` as :func:`write_table`.
     """
     chunks = [rows[i:i + MAX_ROWS] for i in range(0, len(rows), MAX_ROWS)] or [[]]
     sheets = []
@@ -379,12 +383,31 @@ def write_split(wb: Workbook, name: str, columns: Sequence[str], rows: list[dict
         title = name if k == 1 else f"{name} ({k})"
         ws = wb.create_sheet(title)
         tname = "t" + "".join(ch for ch in name if ch.isalnum()) + ("" if k == 1 else f"_{k}")
-        write_table(ws, columns, chunk, formats, tname, stream)
+        write_table(ws, columns, chunk, formats, tname, stream, headers)
         sheets.append(ws)
     if len(chunks) > 1 and notes is not None:
         notes.append(f"{name} has {len(rows):,} rows, more than one sheet holds: it continues "
                      f"on {', '.join(repr(s.title) for s in sheets[1:])}.")
     return sheets
+
+
+_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]{0,14})")
+
+
+def period_value(label: str) -> str | int:
+    """A period label as a cell value: a whole number (2027) as a number, so filters and
+    pivots sort it as one; any other label (2027-H1, 01) stays text."""
+    return int(label) if _WHOLE.fullmatch(label) else label
+
+
+def number_periods(plan: PlanData, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with their ``period`` written by :func:`period_value` (copies; the rows
+    themselves keep the text labels the rest of the planner works with)."""
+    values = {p.label: period_value(p.label) for p in plan.periods}
+    if all(isinstance(v, str) for v in values.values()) or not rows \
+            or "period" not in rows[0]:
+        return rows
+    return [{**r, "period": values.get(r["period"], r["period"])} for r in rows]
 
 
 @dataclass
@@ -533,7 +556,7 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
         tables["Exposure"].extend(r.exposure)
         tables["Constraints"].extend(r.constraints)
     for name, columns in TABLE_COLUMNS.items():
-        sheets = write_split(wb, name, columns, tables[name], fmts, notes)
+        sheets = write_split(wb, name, columns, number_periods(plan, tables[name]), fmts, notes)
         if name == "Constraints":
             _highlight_binding_caps(sheets, len(tables[name]))
 
@@ -554,8 +577,10 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
                          notes)[0]
         ws.column_dimensions["B"].width = 130
     write_split(wb, "Excluded offers", EXCLUDED_COLUMNS,
-                excluded_offers(plan, ix, list(cases.values())), fmts, notes)
-    add_supply_risk_sheet(wb, plan, results, fmts)  # HHI per material x stage x period
+                number_periods(plan, excluded_offers(plan, ix, list(cases.values()))), fmts,
+                notes)
+    # concentration per material x stage x period; its notes go to the Notes sheet
+    risk_notes = add_supply_risk_sheet(wb, plan, results, fmts)
     ws = write_split(wb, "Run", ["item", "value", "unit", "note"],
                      run_rows(plan, results, info), fmts, notes, stream=False)[0]
     ws.column_dimensions["A"].width = 28
@@ -566,6 +591,7 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     note_rows: list[dict[str, Any]] = [{"kind": "warning", "case": "", "note": w}
                                        for w in plan.warnings]
     note_rows.extend({"kind": "report", "case": "", "note": n} for n in notes)
+    note_rows.extend({"kind": "supply risk", "case": "", "note": n} for n in risk_notes)
     note_rows.extend({"kind": str(r.status), "case": r.name, "note": r.message}
                      for r in results if r.message)
     note_rows.extend({"kind": "plan", "case": r.name, "note": n}

@@ -18,16 +18,17 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.cases import Index, build_case
+from planner.concentration import HHI_LABEL
 from planner.data import PlanData
 from planner.montecarlo import DIST_COLUMNS, SAMPLE_COLUMNS, MonteCarloResult, monte_carlo
 from planner.problems import InputError, Problem
 from planner.results import CaseResult
-from planner.risk_metrics import HHI_COLUMNS, Risk, hhi_rows, read_risk_inputs
+from planner.risk_metrics import HHI_COLUMNS, HHI_HEADERS, Risk, hhi_rows, read_risk_inputs
 from planner.sizing import (
     SizingResult,
     SizingScenario,
@@ -208,22 +209,30 @@ SHEET_FORMATS = {
     "unmet_share": "0.0%", "mean": "#,##0.##", "max": "#,##0.##",
     "probability_positive": "0.0%", "days_of_cover": "0.0", "stock": T,
     "recourse_cost": MONEY, "unmet_in_model": T, "unmet_with_policy": T,
-    "unmet_without_policy": T, "entry_stock": T, "value": "#,##0.##", "flow": T,
+    "unmet_without_policy": T, "entry_stock": T, "value": "#,##0.##", "purchases": T,
+    "through_stage": T,
     "total_cost_with_policy": MONEY, "unmet_demand_with_policy": T,
-    "top_share": "0.0%", "hhi": "0.000", "hhi_governance": "0.00",
+    "top_share": "0.0%", "hhi": "#,##0", "hhi_governance": "0.00",
     **{f"p{q}": "#,##0.##" for q in (5, 50, 90, 95, 99)},
 }
 
 
 def _table(ws: Worksheet, top: int, columns: Sequence[str], rows: Sequence[dict[str, Any]],
-           left: int = 1) -> int:
-    """A styled table at (top, left); returns the last row written."""
+           left: int = 1, headers: dict[str, str] | None = None) -> int:
+    """A styled table at (top, left); returns the last row written.  Each column is at
+    least as wide as its header (column names such as ``unmet_without_policy`` have no
+    space to wrap at, so they would be cut off)."""
     from planner.report import HEADER_FILL, HEADER_FONT, set_value
 
     for j, name in enumerate(columns, start=left):
-        set_value(ws, top, j, name)
-        ws.cell(row=top, column=j).font = HEADER_FONT
-        ws.cell(row=top, column=j).fill = HEADER_FILL
+        head = (headers or {}).get(name, name)
+        set_value(ws, top, j, head)
+        cell = ws.cell(row=top, column=j)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        dim = ws.column_dimensions[get_column_letter(j)]
+        dim.width = max(float(dim.width or 0), len(head) + 2.0)
     for i, row in enumerate(rows, start=top + 1):
         for j, name in enumerate(columns, start=left):
             set_value(ws, i, j, row.get(name))
@@ -388,7 +397,13 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
             {"item": f"premium of the policy ({rep.currency})", "value": sz.premium},
             {"item": "unmet demand no policy can avoid (t)", "value": sz.residual_unmet},
         ]
-        row = _table(ws, row, ["item", "value"], costs) + 2
+        last_item = _table(ws, row, ["item", "value"], costs)
+        for i in range(row + 1, last_item + 1):  # long items wrap in column A (34 wide)
+            cell = ws.cell(row=i, column=1)
+            if len(str(cell.value)) > 32:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                ws.row_dimensions[i].height = 30.0
+        row = last_item + 2
         scols = ["scenario", "first_period", "entry_stock", "unmet_in_model", "recourse_cost",
                  "unmet_with_policy", "unmet_without_policy"]
         sfirst = row + 1
@@ -402,16 +417,20 @@ def add_resilience_sheet(wb: Workbook, rep: ResilienceReport) -> Worksheet:
             row += 1
         row += 1
 
-    section("Supply risk of the base plan (HHI; see the Supply risk sheet for every case)")
+    section(f"Supply risk of the base plan ({HHI_LABEL}, shares of all purchases of the "
+            "material; see the Supply risk sheet)")
     worst = sorted(rep.supply_risk, key=lambda r: -r["hhi"])[:20]
-    row = _table(ws, row, HHI_COLUMNS, worst) + 2
+    row = _table(ws, row, HHI_COLUMNS, worst, headers=HHI_HEADERS) + 2
     for note in rep.notes:
         ws.cell(row=row, column=1, value=note)
         row += 1
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 24
     for j in range(3, 14):
-        ws.column_dimensions[get_column_letter(j)].width = 15
+        dim = ws.column_dimensions[get_column_letter(j)]
+        dim.width = max(float(dim.width or 0), 15.0)
+    # the stress note ("cheaper: commitments on ... lapse") reads whole
+    ws.column_dimensions[get_column_letter(STRESS_COLUMNS.index("note") + 1)].width = 44
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
@@ -459,8 +478,13 @@ def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -
         status = "" if r["status"] == "optimal" else f"  ({r['status']})"
         name = r["disruption"] + (f" (+{same[r['disruption']]} same)"
                                   if r["disruption"] in same else "")
+        note = f"  {r['note']}" if r.get("note") else ""
         echo(f"  {r['rank']:>4}  {name:<40} {_fmt(r['cost_increase']):>18} "
-             f"{_fmt(r['unmet_demand']):>12} {_fmt(r['stock_drawn']):>14}{status}")
+             f"{_fmt(r['unmet_demand']):>12} {_fmt(r['stock_drawn']):>14}{status}{note}")
+    # disruptions that lower the cost rank last: say so even when not printed above
+    for r in [r for r in distinct[top:] if r.get("note")]:
+        echo(f"  {r['rank']:>4}  {r['disruption']:<40} {_fmt(r['cost_increase']):>18}  "
+             f"{r['note']}")
     mc = rep.montecarlo
     if mc is not None:
         echo(f"Monte Carlo: {len(mc.samples)} samples from {len(rep.risks)} risks "
@@ -499,7 +523,8 @@ def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -
             echo(f"  note: {note}")
     if rep.supply_risk:
         echo("Supply risk of the base plan, most concentrated material x stage "
-             "(highest HHI over the periods, on a 0-1 scale):")
+             f"(highest {HHI_LABEL} over the periods; shares of all purchases of the "
+             "material):")
         worst: dict[tuple[str, str], dict[str, Any]] = {}
         for r in rep.supply_risk:
             k = (r["material"], r["stage"])
@@ -508,8 +533,8 @@ def print_report(rep: ResilienceReport, top: int, echo: Callable[[str], None]) -
         for r in sorted(worst.values(), key=lambda r: -r["hhi"])[:top]:
             gov = "" if r["hhi_governance"] is None else \
                 f"  governance-weighted {r['hhi_governance']:.2f}"
-            echo(f"  {r['material'] + ' x ' + r['stage']:<36} HHI {r['hhi']:.3f} in "
-                 f"{r['period']} (top {r['top_country']} {r['top_share']:.0%}){gov}")
+            echo(f"  {r['material'] + ' x ' + r['stage']:<36} {HHI_LABEL} {r['hhi']:,.0f} "
+                 f"in {r['period']} (top {r['top_country']} {r['top_share']:.0%}){gov}")
     for note in rep.notes:
         echo(f"note: {note}")
 

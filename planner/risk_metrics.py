@@ -1,16 +1,15 @@
 """Supply-risk metrics on every plan, and the resilience inputs they read.
 
-Herfindahl-Hirschman index (HHI) of each material x stage x period of a plan:
-the sum over countries of the squared shares of the flow *through that stage*
-(routes that skip the stage are left out, so the shares add up to 1).  HHI is
-1 when one country supplies everything and 1/n for n equal suppliers.
+Country concentration per material x stage x period is defined once, in
+:mod:`planner.concentration`: shares of all purchases of the material in the
+period (as caps count them), HHI on the 0-10,000 scale.
 
 The governance-weighted variant follows the EU criticality methodology's
-HHI_WGI (sum of squared shares x the country's governance score): with the
+HHI_WGI (sum of squared shares, 0-1, x the country's governance score): with the
 optional ``risk_score`` column of Countries on the EU's scaled-WGI 0-10 scale,
 it equals the score of the single supplier when one country supplies
 everything.  A country without a score counts with the highest score given
-(unknown governance is not treated as good governance), and the sheet says so.
+(unknown governance is not treated as good governance), and the Notes say so.
 
 The inputs read here (``Countries.risk_score`` and the ``Risks`` sheet) are
 optional extras of the contract; they are parsed with the validator's own
@@ -19,7 +18,6 @@ cell parsers, so a bad cell is reported like any other input problem.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from openpyxl import Workbook, load_workbook
 
 from planner.cases import target_facilities
+from planner.concentration import HHI_LABEL, concentrations
 from planner.data import PlanData
 from planner.load import RawTable, is_blank
 from planner.problems import InputError, Problem
@@ -37,8 +36,10 @@ from planner.validate import BAD, Validator, _suggest
 if TYPE_CHECKING:
     from planner.results import CaseResult
 
-HHI_COLUMNS = ["scenario", "material", "stage", "period", "flow", "countries", "top_country",
-               "top_share", "hhi", "hhi_governance"]
+HHI_COLUMNS = ["scenario", "material", "stage", "period", "purchases", "through_stage",
+               "countries", "top_country", "top_share", "hhi", "hhi_governance"]
+#: headers that differ from the row keys: the one HHI label
+HHI_HEADERS = {"hhi": HHI_LABEL}
 
 
 @dataclass(frozen=True)
@@ -151,26 +152,19 @@ def read_risk_inputs(plan: PlanData, path: str | Path | None = None,
 
 def hhi_rows(plan: PlanData, results: Sequence[CaseResult],
              scores: dict[str, float] | None = None) -> list[dict[str, Any]]:
-    """HHI and its governance-weighted variant per scenario x material x stage x period."""
+    """Concentration (:mod:`planner.concentration`) and its governance-weighted variant
+    per scenario x material x stage x period; ``hhi`` is on the 0-10,000 scale."""
     scores = scores or {}
     worst = max(scores.values(), default=None)
     out: list[dict[str, Any]] = []
     for r in results:
-        by_key: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
-        for e in r.exposure:
-            by_key[(e["material"], e["stage"], str(e["period"]))][e["country"]] = e["volume"]
-        for (mat, stage, period), vols in by_key.items():
-            total = sum(vols.values())
-            if total <= 0:
-                continue
-            shares = {c: q / total for c, q in vols.items()}
-            top = max(shares, key=lambda c: (shares[c], c))
-            hhi = sum(s * s for s in shares.values())
-            gov = None if worst is None else sum(
-                s * s * scores.get(c, worst) for c, s in shares.items())
-            out.append({"scenario": r.name, "material": mat, "stage": stage, "period": period,
-                        "flow": total, "countries": len(shares), "top_country": top,
-                        "top_share": shares[top], "hhi": hhi, "hhi_governance": gov})
+        for c in concentrations(r.exposure, r.stock):
+            out.append({"scenario": r.name, "material": c.material, "stage": c.stage,
+                        "period": c.period, "purchases": c.purchases,
+                        "through_stage": c.through_stage, "countries": len(c.volumes),
+                        "top_country": c.top_country, "top_share": c.top_share,
+                        "hhi": c.hhi,
+                        "hhi_governance": None if worst is None else c.weighted(scores, worst)})
     return out
 
 
@@ -181,14 +175,32 @@ def unscored(plan: PlanData, scores: dict[str, float]) -> list[str]:
     return sorted(c for c in plan.countries if c not in scores)
 
 
-HHI_FORMATS = {"flow": '#,##0.0" t"', "top_share": "0.0%", "hhi": "0.000",
-               "hhi_governance": "0.00"}
+HHI_FORMATS = {"purchases": '#,##0.0" t"', "through_stage": '#,##0.0" t"',
+               "top_share": "0.0%", "hhi": "#,##0", "hhi_governance": "0.00"}
+
+
+def supply_risk_notes(plan: PlanData, scores: dict[str, float], problem: str = "") -> list[str]:
+    """What the Supply risk sheet's columns mean, for the Notes sheet."""
+    notes = [f"Supply risk {HHI_LABEL}: sum of squared country shares in percent, each share "
+             "the tonnes passing the stage in that country / all tonnes of the material "
+             "bought in the period (routes skipping the stage count in the total, as caps "
+             "do); 10,000 = one country handles every tonne bought.",
+             "Supply risk hhi_governance: sum of squared shares (0-1) x Countries.risk_score "
+             "(EU HHI_WGI, on the score's 0-10 scale); blank when no score is given."]
+    missing = unscored(plan, scores)
+    if missing:
+        notes.append("Supply risk: no risk_score (counted with the highest score given): "
+                     + ", ".join(missing) + ".")
+    if problem:
+        notes.append(f"Supply risk: risk scores not used (run planner validate): {problem}")
+    return notes
 
 
 def add_supply_risk_sheet(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
-                          formats: dict[str, str] | None = None) -> None:
-    """The ``Supply risk`` sheet of every report: HHI per material x stage x period."""
-    from planner.report import write_table
+                          formats: dict[str, str] | None = None) -> list[str]:
+    """The ``Supply risk`` sheet of every report: concentration per material x stage x
+    period, one header row; returns its notes (for the Notes sheet)."""
+    from planner.report import number_periods, write_table
 
     try:
         inputs = read_risk_inputs(plan, strict=False)
@@ -197,19 +209,8 @@ def add_supply_risk_sheet(wb: Workbook, plan: PlanData, results: Sequence[CaseRe
                             if p.column == "risk_score")
     except InputError as err:  # the file could not be read again
         scores, problem = {}, str(err.problems[0])
-    rows = hhi_rows(plan, results, scores)
+    rows = number_periods(plan, hhi_rows(plan, results, scores))
     ws = wb.create_sheet("Supply risk")
-    write_table(ws, HHI_COLUMNS, rows, {**(formats or {}), **HHI_FORMATS}, table="SupplyRisk")
-    note_col = len(HHI_COLUMNS) + 2
-    notes = ["HHI: sum of squared country shares of the flow through the stage "
-             "(1 = a single country).",
-             "hhi_governance: sum of squared shares x Countries.risk_score "
-             "(EU HHI_WGI); blank when no score is given."]
-    missing = unscored(plan, scores)
-    if missing:
-        notes.append("No risk_score (counted with the highest score given): "
-                     + ", ".join(missing) + ".")
-    if problem:
-        notes.append(f"Risk scores not used (run planner validate): {problem}")
-    for i, text in enumerate(notes, start=1):
-        ws.cell(row=i, column=note_col, value=text)
+    write_table(ws, HHI_COLUMNS, rows, {**(formats or {}), **HHI_FORMATS}, table="SupplyRisk",
+                headers=HHI_HEADERS)
+    return supply_risk_notes(plan, scores, problem)

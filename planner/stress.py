@@ -20,7 +20,12 @@ what-if known in advance:
 
 The cost increase is the disrupted total cost minus the base total cost; it is
 split per material (purchases, holding, shortage and shortfall penalties are all
-per material), as are unmet demand and the stock drawn.
+per material), as are unmet demand and the stock drawn.  Stock drawn is how far
+the disrupted plan's stock falls below the base plan's during the disruption (so a
+disruption that changes nothing draws nothing, even where the base plan itself
+runs its stock down).  A disruption can lower the cost: a ``min_volume`` (or
+take-or-pay) commitment on an offer it makes unavailable lapses (force majeure),
+and the ranking's ``note`` names those offers.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from planner.cases import Case, Index, build_case, scale_capacity
+from planner.cases import Case, Index, build_case, in_window, scale_capacity
 from planner.data import PlanData
 from planner.families import COST_PARTS
 from planner.model import SIGN, Groups, build_model, cost_items, shortage_penalty
@@ -267,14 +272,60 @@ def solve_disrupted(plan: PlanData, ix: Index, base: Baseline, case: Case,
         return out
     out.total_cost = _val(m.stress_cost)
     out.material_cost = material_costs(plan, m, g, v_cost)
-    first, last = periods[0], periods[-1]
+    out.drawdown = drawdown(plan, base, {k: _val(m.s[k]) for k in m.s}, periods)
     for mat in plan.materials:
         out.unmet[mat] = sum(_val(m.u[mat, t]) for t in range(len(plan.periods)))
-        before = base.s.get((mat, first - 1), plan.materials[mat].initial_stock) \
-            if first > 0 else plan.materials[mat].initial_stock
-        low = min(_val(m.s[mat, t]) for t in range(first, last + 1))
-        out.drawdown[mat] = max(0.0, before - low)
     return out
+
+
+#: stock differences below this (t) are solver noise, not stock drawn
+DRAWN_TOL = 1e-6
+#: a cost change within this fraction of the base cost is solver noise
+COST_TOL = 1e-6
+
+
+def drawdown(plan: PlanData, base: Baseline, stock: dict[Key, float],
+             periods: Sequence[int]) -> dict[str, float]:
+    """Per material, the most the disrupted plan's end-of-period ``stock`` falls below
+    the base plan's over the disrupted periods: the stock the disruption draws.
+
+    Measured against the base plan, not against the stock entering the disruption,
+    so a disruption that changes nothing draws nothing even when the base plan
+    itself runs its stock down in those periods.
+    """
+    out: dict[str, float] = {}
+    for mat in plan.materials:
+        drop = max((base.s.get((mat, t), 0.0) - stock.get((mat, t), 0.0)
+                    for t in range(periods[0], periods[-1] + 1)), default=0.0)
+        out[mat] = drop if drop > DRAWN_TOL else 0.0
+    return out
+
+
+def lapsed_commitments(plan: PlanData, ix: Index, base: Case, d: Disruption) -> list[str]:
+    """Offers whose min_volume commitment (take-or-pay or must-take) the disruption
+    lowers in some disrupted period: force majeure k(o,t) falls with the capacity of a
+    facility on the offer's route, so the commitment lapses."""
+    case = apply(base, d)
+    hit = {f for f, v in d.factors if any(x != 1 for x in v)}
+    out: list[str] = []
+    for oid, o in plan.offers.items():
+        chain = ix.route_facilities[oid]
+        if o.min_volume <= 0 or not hit.intersection(chain):
+            continue
+        if any(in_window(t, o.window) and base.force_majeure(chain, t) > 0
+               and case.force_majeure(chain, t) < base.force_majeure(chain, t)
+               for t in d.periods()):
+            out.append(oid)
+    return out
+
+
+def cost_note(cost_increase: float | None, base_cost: float, lapsed: Sequence[str]) -> str:
+    """Why a disruption lowers the cost, when it does (else empty)."""
+    if cost_increase is None or cost_increase >= -COST_TOL * max(1.0, abs(base_cost)):
+        return ""
+    if lapsed:
+        return f"cheaper: commitments on {', '.join(lapsed)} lapse"
+    return "cheaper than base with no commitment lapsing: see Stress by material"
 
 
 # --- running many disruptions: sequential, or in local processes -----------------
@@ -366,7 +417,8 @@ def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
 # --- the stress table --------------------------------------------------------------
 
 STRESS_COLUMNS = ["rank", "disruption", "kind", "target", "stage", "window", "status",
-                  "total_cost", "cost_increase", "unmet_demand", "stock_drawn", "same_as"]
+                  "total_cost", "cost_increase", "unmet_demand", "stock_drawn", "same_as",
+                  "note"]
 STRESS_MATERIAL_COLUMNS = ["disruption", "material", "cost_increase", "unmet_demand",
                            "unmet_share", "stock_drawn"]
 
@@ -414,11 +466,13 @@ def stress(plan: PlanData, window: tuple[int, int], kinds: Sequence[str] = KINDS
     detail: list[dict[str, Any]] = []
     for d, o in zip(items, outcomes, strict=True):
         solved = o.total_cost is not None
-        rows.append({"key": d.key,
+        increase = (o.total_cost - base.total_cost) if o.total_cost is not None else None
+        note = cost_note(increase, base.total_cost, lapsed_commitments(plan, ix, base.case, d)
+                         if increase is not None and increase < 0 else [])
+        rows.append({"key": d.key, "note": note,
             "disruption": d.name, "kind": d.kind, "target": d.target, "stage": d.stage,
             "window": wlabel, "status": o.status, "total_cost": o.total_cost,
-            "cost_increase": (o.total_cost - base.total_cost) if o.total_cost is not None
-            else None,
+            "cost_increase": increase,
             "unmet_demand": sum(max(0.0, o.unmet.get(mat, 0.0) - base_unmet[mat])
                                 for mat in plan.materials) if solved else None,
             "stock_drawn": sum(o.drawdown.values()) if solved else None,

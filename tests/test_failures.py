@@ -9,12 +9,12 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pyomo.environ as pyo
 import pytest
-import tomllib
 from click.testing import CliRunner
 from openpyxl import load_workbook
 

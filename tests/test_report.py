@@ -67,10 +67,14 @@ def test_sheets_and_tidy_tables_keep_the_contract(tmp_path: Path) -> None:
         ("base", "optimal", pytest.approx(11000)), ("ban_covered", "optimal",
                                                     pytest.approx(16000))]
     plan = rows(book["Plan"])[1:]
+    # period labels that are whole numbers are written as numbers (filters, pivots)
     assert [(r[0], r[1], r[5], r[6]) for r in plan] == [
-        ("base", "O_CN", "2027", pytest.approx(100)), ("base", "O_CN", "2028", pytest.approx(100)),
-        ("ban_covered", "O_AU", "2027", pytest.approx(100)),
-        ("ban_covered", "O_AU", "2028", pytest.approx(100))]
+        ("base", "O_CN", 2027, pytest.approx(100)), ("base", "O_CN", 2028, pytest.approx(100)),
+        ("ban_covered", "O_AU", 2027, pytest.approx(100)),
+        ("ban_covered", "O_AU", 2028, pytest.approx(100))]
+    for name in ("Stock", "Exposure", "Constraints"):
+        assert {r[list(TABLE_COLUMNS[name]).index("period")]
+                for r in rows(book[name])[1:]} == {2027, 2028}, name
 
 
 def test_number_formats_units_and_percentages(tmp_path: Path) -> None:
@@ -134,8 +138,8 @@ def test_excluded_offers_and_run_sheet(tmp_path: Path) -> None:
     book = load_workbook(out)
     assert rows(book["Excluded offers"]) == [
         ("scenario", "offer", "supplier", "material", "period", "excluded_by", "kind", "basis"),
-        ("ban_covered", "O_CN", "CNRE", "NdPr", "2027", "BAN_CN", "ban rule", "test"),
-        ("ban_covered", "O_CN", "CNRE", "NdPr", "2028", "BAN_CN", "ban rule", "test")]
+        ("ban_covered", "O_CN", "CNRE", "NdPr", 2027, "BAN_CN", "ban rule", "test"),
+        ("ban_covered", "O_CN", "CNRE", "NdPr", 2028, "BAN_CN", "ban rule", "test")]
     run_rows = {r[0]: r[1] for r in rows(book["Run"])[1:]}
     assert run_rows["input file"] == "input.xlsx"
     assert run_rows["input SHA-256"] == hashlib.sha256(src.read_bytes()).hexdigest()
@@ -173,16 +177,29 @@ def test_dashboard_key_figures(tmp_path: Path) -> None:
             out.append(r)
         return out
 
-    assert [(r[0], r[1], r[2]) for r in block("Cases")] == [
-        ("base", "optimal", pytest.approx(11000)), ("ban_covered", "optimal",
-                                                    pytest.approx(16000))]
+    # what to buy, first: base buys 100 t of O_CN (CNRE) a year at 55
+    assert cells[4][0].startswith("What to buy (base case)")
+    buy = block(cells[4][0])
+    assert cells[5][:6] == ("supplier", "offer", "material", "2027 (t)", "2028 (t)",
+                            "cost (USD, with tariffs)")
+    assert buy == [("CNRE", "O_CN", "NdPr", pytest.approx(100), pytest.approx(100),
+                    pytest.approx(11000)) + (None,) * (len(buy[0]) - 6),
+                   ("total", None, None, None, None, pytest.approx(11000))
+                   + (None,) * (len(buy[0]) - 6)]
+    cases = block("Cases")
+    assert cells[cells.index(next(r for r in cells if r[0] == "Cases")) + 1][:6] == (
+        "case", "status", "total cost", "vs base", "real spend", "penalties (not money)")
+    assert [r[:6] for r in cases] == [
+        ("base", "optimal", pytest.approx(11000), 0, pytest.approx(11000), 0),
+        ("ban_covered", "optimal", pytest.approx(16000), pytest.approx(5000),
+         pytest.approx(16000), 0)]
     cost = block("Cost per t bought (USD, with tariffs)")
-    assert [(r[0], r[1]) for r in cost] == [
-        ("base", pytest.approx(55)), ("ban_covered", pytest.approx(80))]
+    assert [r[:3] for r in cost] == [
+        ("base", pytest.approx(55), 0), ("ban_covered", pytest.approx(80), pytest.approx(25))]
     # no stockpile minimum in this workbook: nothing to hold cover against
     assert [r[0] for r in block("Lowest stock cover against the stockpile target")] == [
         "(none)"]
-    conc = block("Concentration: highest single-country share per stage")
+    conc = block("Concentration: highest single-country share of purchases per stage")
     assert [(r[0], r[2], r[4], r[5], r[7]) for r in conc] == [
         ("base", "mining", "CHN", pytest.approx(1), pytest.approx(10000)),
         ("base", "separation", "CHN", pytest.approx(1), pytest.approx(10000)),
@@ -228,9 +245,16 @@ def test_worked_example_dashboard_charts(example: Path) -> None:
     book = load_workbook(example)
     data = rows(book["Chart data"])
     assert data[0][0] == "Scenario comparison"
-    assert data[1] == ("case", "total cost (USD)", "unmet demand (t)")
+    # real spend and penalties apart (stacked), then unmet demand
+    assert data[1] == ("case", "real spend (USD)", "penalties (USD)", "unmet demand (t)")
+    assert data[2][0] == "base" and data[2][1] + data[2][2] == pytest.approx(cells_total(book))
     mix_at = next(i for i, r in enumerate(data) if str(r[0]).startswith("NdPr_oxide: purch"))
     assert data[mix_at + 1][:3] == ("period", "CHN", "MYS")
+
+
+def cells_total(book: Any) -> float:
+    """The base case's total cost on the Summary sheet."""
+    return float(rows(book["Summary"])[1][2])
 
 
 def test_worked_example_key_figures(example: Path) -> None:
@@ -351,9 +375,9 @@ def test_streamed_tables_read_back_as_the_normal_ones(tmp_path: Path,
 
     monkeypatch.setattr(report, "_write_stream", spy)
     normal, fast = _both_ways(tmp_path, monkeypatch, data)
-    # every table with rows (no policy costs asked for, no notes to make)
+    # every table with rows (no policy costs asked for; Notes holds the Supply risk notes)
     assert streamed == ["Summary", "Plan", "Stock", "Exposure", "Constraints", "Shadow prices",
-                        "Excluded offers", "Supply risk"]
+                        "Excluded offers", "Supply risk", "Notes"]
     a, b = _snapshot(normal), _snapshot(fast)
     assert a["sheets"] == b["sheets"] and a["members"] == b["members"]
     for name in a["sheets"]:
@@ -367,10 +391,9 @@ def test_streamed_tables_read_back_as_the_normal_ones(tmp_path: Path,
     assert b["Plan"]["freeze"] == "A2"
     (cf,) = b["Constraints"]["conditional"]
     assert cf[0] == f"A2:F{len(rows(load_workbook(fast)['Constraints']))}"
-    # the Supply risk sheet's notes (openpyxl cells beside the streamed table) kept
+    # the Supply risk sheet has one header row and nothing beside its table
     risk = b["Supply risk"]["cells"]
-    assert risk["L1"][0].startswith("HHI: sum of squared")          # in the header row
-    assert risk["L2"][0].startswith("hhi_governance:") and "A2" in risk  # in a data row
+    assert risk["J1"][0] == "HHI (0-10,000)" and "L1" not in risk and "L2" not in risk
 
 
 def test_streamed_split_tables_keep_the_split_and_its_note(tmp_path: Path,
@@ -434,3 +457,66 @@ def test_streamed_table_refuses_to_overwrite_its_own_cells(tmp_path: Path) -> No
         report.save_atomic(wb, tmp_path / "r.xlsx")
     assert not (tmp_path / "r.xlsx").exists()
     assert list(tmp_path.iterdir()) == []          # no temporary file left behind
+
+
+def test_worked_example_dashboard_policy_costs_show_the_stock_left(example: Path) -> None:
+    """The Dashboard's policy table shows, beside the cost a policy adds, how much of it
+    is stock left at the end (the Policy costs sheet's end_stock_value); its headers wrap
+    in a row high enough for them, the note spans E:H."""
+    book = load_workbook(example)
+    sheet = rows(book["Policy costs"])
+    col = sheet[0].index("end_stock_value")
+    by_policy = {r[0]: r[col] for r in sheet[1:]}
+    ws = book["Dashboard"]
+    cells = rows(ws)
+    title = next(i for i, r in enumerate(cells) if str(r[0]).startswith("What each policy"))
+    head, first = title + 2, title + 3          # worksheet rows (1-based)
+    assert cells[head - 1][:5] == ("policy", "status without", "cost it adds",
+                                   "of which stock left at the end", "note")
+    shown = cells[first - 1:first - 1 + len(by_policy)]
+    assert {r[0]: r[3] for r in shown} == pytest.approx(by_policy)
+    assert any(v > 0 for v in by_policy.values())
+    assert ws.cell(row=first, column=4).number_format == '#,##0 "USD"'
+    assert ws.cell(row=head, column=4).alignment.wrap_text
+    assert (ws.row_dimensions[head].height or 0) >= 30      # two lines at width 17
+    assert f"E{first}:H{first}" in {str(m) for m in ws.merged_cells.ranges}
+    assert ws.cell(row=first, column=5).alignment.wrap_text
+
+
+def _axis_formats(path: Path) -> list[list[str]]:
+    """Per chart on the Dashboard, the number formats of its value axis."""
+    return [re.findall(r'<c:valAx>.*?<c:numFmt formatCode="([^"]*)"', xml, re.S)
+            or re.findall(r'<valAx>.*?<numFmt formatCode="([^"]*)"', xml, re.S)
+            for xml in _charts(path)]
+
+
+def test_chart_axes_show_decimals_for_small_tonnages(tmp_path: Path) -> None:
+    """1.5 t a year: a whole-number axis would read 0, 1, 1, 2; the axes keep decimals.
+    At 100 t they are whole numbers."""
+    data = valid()
+    for d in data["Demand"]:
+        d["demand"] = 1.5
+    (tmp_path / "small").mkdir()
+    (tmp_path / "big").mkdir()
+    small = _axis_formats(run(tmp_path / "small", data)[1])
+    big = _axis_formats(run(tmp_path / "big", valid())[1])
+    # cost by case (165 and 240 USD), unmet demand by case (none), supplier mix,
+    # stock vs minimum (no stock held), exposure (shares)
+    assert [f[0] for f in small] == ["#,##0", "#,##0.0#", "#,##0.0#", "#,##0.0#", "0%"]
+    assert [f[0] for f in big] == ["#,##0", "#,##0.0#", "#,##0", "#,##0.0#", "0%"]
+
+
+def test_text_period_labels_stay_text(tmp_path: Path) -> None:
+    """Labels such as 2027-H1 are text in every table; only whole numbers become numbers."""
+    data = valid()
+    for sheet, rows_ in data.items():
+        for r in rows_:
+            for key in ("period", "from_period", "to_period"):
+                if r.get(key) is not None and sheet != "Periods":
+                    r[key] = f"{r[key]}-H1"
+    for p in data["Periods"]:
+        p["period"] = f"{p['period']}-H1"
+    _, out = run(tmp_path, data)
+    book = load_workbook(out)
+    assert {r[5] for r in rows(book["Plan"])[1:]} == {"2027-H1", "2028-H1"}
+    assert {r[3] for r in rows(book["Supply risk"])[1:]} == {"2027-H1", "2028-H1"}

@@ -283,8 +283,11 @@ def test_risks_resolve_targets_to_facilities(tmp_path: Path) -> None:
 
 def test_every_report_has_hhi_and_its_governance_weighted_variant(tmp_path: Path) -> None:
     # A is capped at 219 t/yr (60% of 365), B gives the other 146 t (40%) from FB,
-    # raised to 1,000 t/yr: HHI = 0.6^2 + 0.4^2 = 0.52; with scores CHN 8 and AUS 2,
-    # 0.36 x 8 + 0.16 x 2 = 3.2.
+    # raised to 1,000 t/yr: HHI = 60^2 + 40^2 = 5,200 (0-10,000); with scores CHN 8 and
+    # AUS 2, 0.36 x 8 + 0.16 x 2 = 3.2.  One header row (pandas reads the table as is),
+    # its notes on the Notes sheet, whole-number periods written as numbers.
+    import pandas as pd
+
     d = network()
     d["Offers"][0]["max_volume"] = 219
     d["Facilities"][1]["capacity"] = 1000
@@ -296,18 +299,70 @@ def test_every_report_has_hhi_and_its_governance_weighted_variant(tmp_path: Path
     out = CliRunner().invoke(main, ["run", str(tmp_path / "in.xlsx"), "-o",
                                     str(tmp_path / "rep.xlsx"), "--no-policy"])
     assert out.exit_code == 0, out.output
-    ws = load_workbook(tmp_path / "rep.xlsx")["Supply risk"]
-    rows = list(ws.iter_rows(values_only=True))
-    head = list(rows[0][:10])
-    assert head == ["scenario", "material", "stage", "period", "flow", "countries",
-                    "top_country", "top_share", "hhi", "hhi_governance"]
-    body = [dict(zip(head, r[:10], strict=True)) for r in rows[1:] if r[0] is not None]
-    assert [r["period"] for r in body] == ["2026", "2027", "2028"]
+    frame = pd.read_excel(tmp_path / "rep.xlsx", sheet_name="Supply risk")
+    assert list(frame.columns) == ["scenario", "material", "stage", "period", "purchases",
+                                   "through_stage", "countries", "top_country", "top_share",
+                                   "HHI (0-10,000)", "hhi_governance"]
+    body = frame.to_dict("records")
+    assert [r["period"] for r in body] == [2026, 2027, 2028]
     for r in body:
         assert r["top_country"] == "CHN"
+        assert r["purchases"] == pytest.approx(365)
+        assert r["through_stage"] == pytest.approx(365)
         assert r["top_share"] == pytest.approx(0.6)
-        assert r["hhi"] == pytest.approx(0.52)
+        assert r["HHI (0-10,000)"] == pytest.approx(5200)
         assert r["hhi_governance"] == pytest.approx(3.2)
+    notes = pd.read_excel(tmp_path / "rep.xlsx", sheet_name="Notes")
+    said = notes.loc[notes["kind"] == "supply risk", "note"].tolist()
+    assert said[0].startswith("Supply risk HHI (0-10,000): sum of squared country shares")
+    assert said[1].startswith("Supply risk hhi_governance:")
+
+
+def test_concentration_is_one_figure_on_dashboard_supply_risk_and_stress(
+        tmp_path: Path) -> None:
+    # A stage "mine" that only route RA passes (FM in CHN): 60% of the 365 t bought pass
+    # it in CHN, the 40% of B skip it.  Shares are of all purchases (as caps count
+    # them): mine CHN 60%, HHI 60^2 = 3,600; sep CHN 60% + AUS 40%, HHI 5,200.  The
+    # Dashboard, the Supply risk sheet and the stress console and sheet all say so.
+    import pandas as pd
+
+    d = network()
+    d["Offers"][0]["max_volume"] = 219
+    d["Facilities"][1]["capacity"] = 1000
+    d["Stages"] = [{"stage": "mine"}, {"stage": "sep"}]
+    d["Facilities"].append({"facility": "FM", "country": "CHN", "stage": "mine"})
+    d["Routes"][0]["mine"] = "FM"
+    write_workbook(tmp_path / "in.xlsx", d)
+    rep = tmp_path / "rep.xlsx"
+    out = CliRunner().invoke(main, ["run", str(tmp_path / "in.xlsx"), "-o", str(rep),
+                                    "--no-policy"])
+    assert out.exit_code == 0, out.output
+    risk = pd.read_excel(rep, sheet_name="Supply risk")
+    by_stage = {r["stage"]: r for r in risk.to_dict("records") if r["period"] == 2027}
+    assert (by_stage["mine"]["top_country"], by_stage["mine"]["top_share"],
+            by_stage["mine"]["HHI (0-10,000)"], by_stage["mine"]["through_stage"]) == (
+        "CHN", pytest.approx(0.6), pytest.approx(3600), pytest.approx(219))
+    assert by_stage["sep"]["HHI (0-10,000)"] == pytest.approx(5200)
+    cells = list(load_workbook(rep)["Dashboard"].iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(cells) if str(r[0]).startswith("Concentration"))
+    assert cells[top + 1][7] == "HHI (0-10,000), highest"
+    dash = {r[2]: r for r in cells[top + 2:top + 4]}
+    assert (dash["mine"][4], dash["mine"][5], dash["mine"][7]) == (
+        "CHN", pytest.approx(0.6), pytest.approx(3600))
+    assert dash["sep"][7] == pytest.approx(5200)
+    res = tmp_path / "res.xlsx"
+    out = CliRunner().invoke(main, ["stress", str(tmp_path / "in.xlsx"), "-o", str(res),
+                                    "--no-sizing"])
+    assert out.exit_code == 0, out.output
+    assert "M x sep                              HHI (0-10,000) 5,200 in 2026 (top CHN 60%)" \
+        in out.output
+    assert "M x mine                             HHI (0-10,000) 3,600 in 2026 (top CHN 60%)" \
+        in out.output
+    cells = list(load_workbook(res)["Resilience"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(cells) if "HHI (0-10,000)" in r)
+    hhi = cells[head].index("HHI (0-10,000)")
+    assert sorted(r[hhi] for r in cells[head + 1:head + 7]) == pytest.approx(
+        [3600] * 3 + [5200] * 3)
 
 
 # --- the command -------------------------------------------------------------------------
@@ -485,3 +540,46 @@ def test_unknown_size_scenario_is_bad_input_before_any_solve(tmp_path: Path) -> 
     assert out.exit_code == 2
     assert "country XXX" in out.output and "country CHN" in out.output
     assert "Base case" not in out.output  # rejected before solving
+
+
+def test_a_disruption_that_changes_nothing_draws_no_stock(tmp_path: Path) -> None:
+    # 730 t on hand: the base plan uses 365 t in 2026 and the other 365 t in 2027 and
+    # buys 365 t of A in 2028, so its own stock falls from 365 t to 0 over 2027.  No
+    # outage in 2027 changes that plan (nothing is bought in 2027): nothing is drawn
+    # beyond what the base plan draws, whatever the stock entering the window.
+    d = network()
+    d["Materials"][0]["initial_stock"] = 730
+    plan = load(tmp_path, d)
+    r = stress(plan, (1, 1))
+    assert len(r.ranking) == 6
+    for row in r.ranking:
+        assert row["cost_increase"] == pytest.approx(0, abs=1e-3)
+        assert row["stock_drawn"] == 0
+        assert row["note"] == ""
+    assert all(m["stock_drawn"] == 0 for m in r.by_material)
+
+
+def test_a_cheaper_disruption_names_the_commitments_that_lapse(tmp_path: Path) -> None:
+    # B (20/t, AUS) carries a must-take commitment of 100 t/yr: the base plan buys 100 t
+    # of B and 265 t of A a year (4,650).  Losing AUS in 2027 makes B unavailable, its
+    # commitment lapses and 2027 buys 365 t of A: 1,000 cheaper.  The ranking, its sheet
+    # and the console say why.
+    d = network()
+    d["Offers"][1]["min_volume"] = 100
+    write_workbook(tmp_path / "in.xlsx", d)
+    plan = api.load(tmp_path / "in.xlsx")
+    r = stress(plan, (1, 1))
+    by_name = {row["disruption"]: row for row in r.ranking}
+    for name in ("country AUS", "AUS x sep", "facility FB"):
+        assert by_name[name]["cost_increase"] == pytest.approx(-1000, rel=1e-6)
+        assert by_name[name]["note"] == "cheaper: commitments on B lapse"
+        assert by_name[name]["stock_drawn"] == 0
+    assert by_name["country CHN"]["note"] == ""
+    out = CliRunner().invoke(main, ["stress", str(tmp_path / "in.xlsx"), "-o",
+                                    str(tmp_path / "res.xlsx"), "--no-sizing", "--top", "1"])
+    assert out.exit_code == 0, out.output
+    assert "cheaper: commitments on B lapse" in out.output   # ranked last, still said
+    cells = list(load_workbook(tmp_path / "res.xlsx")["Resilience"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(cells) if r[0] == "rank")
+    ranked = [dict(zip(cells[head], r, strict=False)) for r in cells[head + 1:head + 7]]
+    assert [r["note"] for r in ranked if r["note"]] == ["cheaper: commitments on B lapse"] * 3
