@@ -130,7 +130,8 @@ def concentration(plan: PlanData, results: Sequence[CaseResult],
         for c in concentrations(r.exposure, r.stock):
             cells[(c.material, c.stage)].append(c)
         for (mat, stage), items in cells.items():
-            top = max(items, key=lambda c: (c.top_share, -pidx[c.period]))
+            # the first period of the highest share (shares equal to 1e-9 tie)
+            top = max(items, key=lambda c: (round(c.top_share, 9), -pidx[c.period]))
             out.append({"case": r.name, "material": mat, "stage": stage,
                         "period": top.period, "top_country": top.top_country,
                         "top_share": top.top_share,

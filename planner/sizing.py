@@ -132,9 +132,14 @@ def _release(b: Any) -> None:
 def _recourse_only(b: Any, g: Groups, plan: PlanData, start: int) -> Any:
     """Keep periods >= start; the block enters with stock s(start-1); returns the cost of
     those periods.  Earlier variables are fixed (flows at their lower bound, which no
-    constraint or cost sees any more) and their constraints dropped."""
+    constraint or cost sees any more) and their constraints dropped, except the row that
+    splits the entering stock by origin (s(start-1) = sum of q + q0, where stock
+    remembers origin): without it the entering stock by origin would be free."""
+    entry = getattr(getattr(b, "origin", None), "total", None)
     for con in b.component_data_objects(pyo.Constraint, active=True):
-        if period_of(con.index()) < start:
+        if period_of(con.index()) < start and not (
+                entry is not None and con.parent_component() is entry
+                and con.index()[-1] == start - 1):
             con.deactivate()
     for var in (b.x, b.u, b.v, b.w, *(getattr(b, n) for n in ("c", "c0") if hasattr(b, n))):
         for k in var:
