@@ -14,9 +14,9 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from planner.cases import Case, Index, available
-from planner.data import PlanData
-from planner.groups import Groups, cap_terms, quota_terms
+from planner.inputs.data import PlanData
+from planner.scenario.cases import Case, Index, available
+from planner.scenario.groups import Groups, cap_terms, quota_terms
 
 Key = tuple[str, int]
 

@@ -5,8 +5,8 @@ workbook would hold them (every sheet of the contract is used: settings,
 periods, materials, demand, stockpile, countries with group tags, stages,
 facilities with capacities and windows, routes that skip stages, offers with
 volumes and windows, tariffs, a quota and a ban rule, a group cap and
-scenarios).  :func:`plan_from_rows` validates those rows in memory through the
-same :class:`planner.validate.Validator` the workbook loader uses, so a
+scenarios).  :func:`planner.api.plan_from_rows` validates those rows in memory through the
+same :class:`planner.inputs.validate.Validator` the workbook loader uses, so a
 benchmark instance is exactly what loading its workbook would give, without
 the Excel round trip; :func:`write_instance` writes the workbook.
 
@@ -23,11 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.data import PlanData
-from planner.load import RawTable
-from planner.problems import InputError
-from planner.schema import SHEETS, norm_name
-from planner.validate import Validator
+from planner.api import plan_from_rows
+from planner.inputs.data import PlanData
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -146,27 +143,6 @@ def instance_rows(size: Size, seed: int = 1) -> Rows:
     return rows
 
 
-def plan_from_rows(rows: Rows, source: str = "synthetic") -> PlanData:
-    """Validate ``rows`` in memory exactly as the workbook loader would."""
-    tables: dict[str, RawTable] = {}
-    for sheet in SHEETS:
-        data = rows.get(sheet.name)
-        if data is None:
-            continue
-        headers = [c.name for c in sheet.columns]
-        if sheet.stage_columns:
-            headers += [str(r["stage"]) for r in rows.get("Stages", [])]
-        cols = {norm_name(h): i for i, h in enumerate(headers)}
-        table = RawTable(sheet.name, cols, headers)
-        table.rows = [(i, tuple(r.get(h) for h in headers)) for i, r in enumerate(data, 2)]
-        tables[norm_name(sheet.name)] = table
-    v = Validator(tables, source)
-    plan = v.build()
-    if v.problems:
-        raise InputError(v.problems)
-    return plan
-
-
 def make_plan(size: str | Size, seed: int = 1) -> PlanData:
     """A validated in-memory plan of the named size."""
     s = SIZES[size] if isinstance(size, str) else size
@@ -175,36 +151,7 @@ def make_plan(size: str | Size, seed: int = 1) -> PlanData:
 
 def write_instance(size: str | Size, path: str | Path, seed: int = 1) -> Path:
     """Write the instance as an input workbook (offers stay far below Excel's row limit)."""
-    from planner.template import write_workbook
+    from planner.inputs.template import write_workbook
 
     s = SIZES[size] if isinstance(size, str) else size
     return write_workbook(path, instance_rows(s, seed))
-
-
-def example_sweep_rows(n: int = 200) -> Rows:
-    """The worked example (``planner template --example``) with ``n`` scenarios.
-
-    The scenarios vary demand, capacity and cost factors and switch the cap,
-    so that the cases differ from each other (a sweep's typical shape).
-    """
-    from planner.example import example_rows
-
-    rows = example_rows()
-    scen: list[dict[str, Any]] = []
-    for i in range(n):
-        name = f"S{i:03d}"
-        scen.append({"scenario": name, "action": "demand", "value": round(0.6 + 0.01 * i, 2)})
-        kind = i % 4
-        if kind == 0:
-            scen.append({"scenario": name, "action": "capacity", "target": "CHN",
-                         "from_period": 2027, "value": round(0.5 * (i % 3), 2)})
-        elif kind == 1:
-            scen.append({"scenario": name, "action": "cost", "target": "Lynas",
-                         "value": round(0.8 + 0.005 * i, 3)})
-        elif kind == 2:
-            scen.append({"scenario": name, "action": "capacity", "target": "Kuantan",
-                         "from_period": 2028, "value": round(0.1 * (i % 10), 2)})
-        else:
-            scen.append({"scenario": name, "action": "cap_off", "target": "CRMA_65"})
-    rows["Scenarios"] = scen
-    return rows

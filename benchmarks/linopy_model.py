@@ -1,8 +1,8 @@
 """The contract's model in linopy: the build-speed reference for benchmarks only.
 
-This is a second statement of :mod:`planner.model` written the way linopy is
+This is a second statement of :mod:`planner.model.build` written the way linopy is
 fast (every constraint family as one padded array of variable labels and
-coefficients), from the same :class:`planner.model.Groups`.  It exists only to
+coefficients), from the same :class:`planner.model.build.Groups`.  It exists only to
 measure the planner's Pyomo build against; ``benchmarks/run.py --check``
 solves both and compares the optima, so the comparison is like for like.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from planner.cases import Case, Index, in_window
-from planner.data import PlanData
-from planner.groups import Groups, cap_terms
-from planner.model import shortage_penalty
+from planner.inputs.data import PlanData
+from planner.model.build import shortage_penalty
+from planner.scenario.cases import Case, Index, in_window
+from planner.scenario.groups import Groups, cap_terms
 
 
 class Triplets:
@@ -59,7 +59,7 @@ class Triplets:
 
 
 def build_linopy(plan: PlanData, ix: Index, case: Case, g: Groups) -> Any:
-    """The same LP as :func:`planner.model.build_model`, as a linopy Model."""
+    """The same LP as :func:`planner.model.build.build_model`, as a linopy Model."""
     import linopy
     import pandas as pd
 

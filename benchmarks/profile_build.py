@@ -1,7 +1,7 @@
 """Where the build and translation time goes: each model family timed on its own.
 
 Builds one synthetic instance's base case family by family (the order of
-:func:`planner.model.add_families`), then compiles it to arrays and passes it
+:func:`planner.model.build.add_families`), then compiles it to arrays and passes it
 to HiGHS, printing wall and CPU seconds per part.  A benchmark, not a test.
 
 Usage: ``python -m benchmarks.profile_build --size 1M``
@@ -20,9 +20,9 @@ import scipy.sparse  # noqa: F401
 from pyomo.common.gc_manager import PauseGC
 
 from benchmarks.instances import make_plan
-from planner import highs_direct as hd
-from planner import model as mdl
-from planner.cases import Index, build_case
+from planner.model import build as mdl
+from planner.scenario.cases import Index, build_case
+from planner.solve import arrays as hd
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ Each (case, variant) runs in a fresh child process so that its peak memory
 (``ru_maxrss``, less the memory held before writing) is its own.  Variants
 (``--variants``):
 
-* ``normal``: :func:`planner.report.write_report` with every sheet in a normal
+* ``normal``: :func:`planner.report.workbook.write_report` with every sheet in a normal
   openpyxl workbook (``FAST_ROWS`` set past any table);
 * ``fast``: the default writer (large tables streamed, see planner/report.py);
 * ``writeonly``: for comparison, only the five tidy tables (no dashboard or
@@ -55,7 +55,7 @@ TARGET_ROWS = {"250k": 250_000, "1.2M": 1_200_000}
 
 
 def synthetic_results(plan: Any, plan_rows: int, seed: int = 1) -> list[Any]:
-    """Contract-shaped :class:`planner.results.CaseResult` items for ``plan``.
+    """Contract-shaped :class:`planner.analysis.results.CaseResult` items for ``plan``.
 
     Cases are ``base``, the plan's scenarios, then ``synthetic-<k>``; each buys
     a random share of every (offer, period) so that the cases together hold
@@ -64,7 +64,7 @@ def synthetic_results(plan: Any, plan_rows: int, seed: int = 1) -> list[Any]:
     row per material x period and a capacity row per facility x period (a few
     with a shadow price).  Numbers are random and illustrative only.
     """
-    from planner.results import CaseResult
+    from planner.analysis.results import CaseResult
 
     rng = random.Random(seed)
     labels = [p.label for p in plan.periods]
@@ -129,8 +129,8 @@ def write_only_tables(plan: Any, results: list[Any], path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    from planner.report import HEADER_FILL, HEADER_FONT, MAX_ROWS, _formats
-    from planner.results import TABLE_COLUMNS
+    from planner.analysis.results import TABLE_COLUMNS
+    from planner.report.workbook import HEADER_FILL, HEADER_FONT, MAX_ROWS, _formats
 
     fmts = _formats(plan.settings.currency)
     wb = Workbook(write_only=True)
@@ -171,7 +171,7 @@ def child(case: str, variant: str) -> dict[str, Any]:
     import openpyxl.xml
     import psutil
 
-    import planner.report as report
+    import planner.report.workbook as report
     from benchmarks.instances import make_plan
 
     plan = make_plan("100k")
@@ -263,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd = "python -m benchmarks.report " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (f"Command: `{cmd}`\n\nMachine: {os.cpu_count()} cores; "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; write_s is wall-clock "
-            "seconds of planner.report.write_report (build and atomic save), write_cpu_s the "
-            "CPU seconds of the process (robust to other load on the machine); peak_extra_gb "
+            "seconds of planner.report.workbook.write_report (build and atomic save), "
+            "write_cpu_s the CPU seconds of the process (robust to other load on the "
+            "machine); peak_extra_gb "
             "is the peak resident memory while writing less the memory held before (the "
             "plan and results), sampled every 50 ms.\n\n" + table(rows) + "\n")
     RESULTS.mkdir(exist_ok=True)

@@ -66,7 +66,7 @@ def child(size: str, engine: str, opts: dict[str, Any]) -> dict[str, Any]:
     from pyomo.common.gc_manager import PauseGC
 
     from benchmarks.instances import SIZES, instance_rows, plan_from_rows
-    from planner.cases import Index, build_case
+    from planner.scenario.cases import Index, build_case
 
     if engine == "linopy":
         import linopy  # noqa: F401
@@ -76,8 +76,8 @@ def child(size: str, engine: str, opts: dict[str, Any]) -> dict[str, Any]:
     rows = tm("generate", lambda: instance_rows(s))
     row: dict[str, Any] = {"size": size, "engine": engine}
     if opts.get("workbook") and engine == "pyomo":
-        from planner.template import write_workbook
-        from planner.validate import load_plan
+        from planner.inputs.template import write_workbook
+        from planner.scenario.plan import load_plan
 
         with tempfile.TemporaryDirectory() as d:
             path = Path(d) / f"synthetic-{size}.xlsx"
@@ -101,7 +101,7 @@ def child(size: str, engine: str, opts: dict[str, Any]) -> dict[str, Any]:
         row["nonzeros"] = h.getNumNz()
     elif engine == "linopy":
         from benchmarks.linopy_model import build_linopy
-        from planner.model import group
+        from planner.model.build import group
 
         def build() -> Any:
             with PauseGC():
@@ -119,11 +119,11 @@ def child(size: str, engine: str, opts: dict[str, Any]) -> dict[str, Any]:
             row["status"] = h.modelStatusToString(h.getModelStatus())
             row["objective"] = h.getInfo().objective_function_value
     else:
-        from planner import highs_direct as hd
-        from planner.model import build_model
-        from planner.report import write_report
-        from planner.results import extract
-        from planner.solve import SolveResult
+        from planner.analysis.results import extract
+        from planner.model.build import build_model
+        from planner.report.workbook import write_report
+        from planner.solve import arrays as hd
+        from planner.solve.solver import SolveResult
 
         model, g = tm("build", lambda: build_model(plan, ix, case))
 

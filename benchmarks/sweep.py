@@ -7,7 +7,7 @@ Checks that all three give identical tidy tables and records wall times in
 ``benchmarks/results/sweep-<n>.md``.  Each backend runs with the default warm
 mode (``auto``: the worked example is small, so cold) and with warm starts
 forced on (every scenario with the base's structure from the base case's
-basis, :mod:`planner.warm`).
+basis, :mod:`planner.solve.warm`).
 
 Usage: ``python -m benchmarks.sweep --scenarios 200 --workers 2``
 """
@@ -19,11 +19,12 @@ import math
 import time
 from typing import Any
 
-from benchmarks.instances import example_sweep_rows, plan_from_rows
 from benchmarks.run import RESULTS
-from planner.cases import case_names
-from planner.results import CaseResult
-from planner.sweep import run_sweep
+from planner.analysis.results import CaseResult
+from planner.api import plan_from_rows
+from planner.inputs.example import example_sweep_rows
+from planner.run.sweep import run_sweep
+from planner.scenario.cases import case_names
 
 
 def tables(results: list[CaseResult]) -> list[tuple[Any, ...]]:

@@ -4,7 +4,7 @@ Every case goes through :func:`planner.api.solve_case` (build the Pyomo model,
 translate, solve, the tie-break solve, extract the tidy tables), three ways:
 
 - ``cold``: solver option ``warm=off``, the translator picked by size (Pyomo's
-  HiGHS interface up to ``planner.solve.DIRECT_ABOVE`` variables, arrays above);
+  HiGHS interface up to ``planner.solve.arrays.DIRECT_ABOVE`` variables, arrays above);
 - ``cold arrays``: ``warm=off`` with ``translator=direct`` (separates the
   translator's share from the basis's share on small models);
 - ``warm``: ``warm=on``, starting from the base case's optimal basis
@@ -32,10 +32,10 @@ import planner.api as api
 from benchmarks.instances import make_plan
 from benchmarks.run import RESULTS
 from benchmarks.run import table as run_table
-from planner.cases import Index, case_names
-from planner.data import PlanData
-from planner.results import CaseResult
-from planner.solve import SolveResult
+from planner.analysis.results import CaseResult
+from planner.inputs.data import PlanData
+from planner.scenario.cases import Index, case_names
+from planner.solve.solver import SolveResult
 
 #: the last solve's SolveResult (recorded by a wrapper around planner.api.solve)
 _LAST: list[SolveResult] = []

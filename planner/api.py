@@ -14,24 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from planner.cases import Index, build_case, case_names
-from planner.data import PlanData
-from planner.problems import InputError, Problem
-from planner.status import Status
-from planner.validate import load_plan
+from planner.inputs.data import PlanData
+from planner.inputs.problems import InputError, Problem
+from planner.scenario.cases import Index, case_names
+from planner.scenario.plan import load_plan, plan_from_rows
+from planner.solve.status import Status
 
 if TYPE_CHECKING:
-    from planner.hedge import HedgeResult
-    from planner.policy import PolicyCost
-    from planner.report import RunInfo
-    from planner.resilience import ResilienceReport
-    from planner.results import CaseResult
-    from planner.warm import WarmStart
+    from planner.analysis.policy import PolicyCost
+    from planner.analysis.results import CaseResult
+    from planner.report.workbook import RunInfo
+    from planner.resilience.analyse import ResilienceReport
+    from planner.resilience.hedge import HedgeResult
+    from planner.solve.warm import WarmStart
 
 #: names this facade re-exports from the solver-side modules, imported on first use so
 #: that loading and validating a workbook never loads Pyomo (PEP 562)
-_LAZY = {"CaseResult": "planner.results", "RunInfo": "planner.report",
-         "PolicyCost": "planner.policy"}
+_LAZY = {"CaseResult": "planner.analysis.results", "RunInfo": "planner.report.workbook",
+         "PolicyCost": "planner.analysis.policy"}
 
 
 def __getattr__(name: str) -> Any:
@@ -41,7 +41,7 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'planner.api' has no attribute {name!r}")
 
-__all__ = ["load", "solve_case", "solve_base", "solve_all", "write", "run",
+__all__ = ["load", "plan_from_rows", "solve_case", "solve_base", "solve_all", "write", "run",
            "default_report_path", "RunOutcome", "exit_code", "Status", "InputError",
            "policy_costs", "RunInfo", "PolicyCost", "check_risks", "resilience",
            "write_resilience", "CaseResult", "hedge", "write_hedge", "default_hedge_path"]
@@ -55,46 +55,21 @@ def load(path: str | Path) -> PlanData:
 def solve_case(plan: PlanData, name: str = "base", ix: Index | None = None,
                options: dict[str, Any] | None = None,
                warm: WarmStart | None = None) -> CaseResult:
-    """Build and solve one case (``base`` or a scenario name) and extract its tables.
+    """Build and solve one case (``base`` or a scenario name) and extract its tables
+    (:func:`planner.run.case.solve_case`)."""
+    from planner.run.case import solve_case as _solve
 
-    ``warm`` (from :func:`solve_base`) starts simplex from the base case's optimal
-    basis when the case's LP has the base's structure (see :mod:`planner.warm`).
-    """
-    return _solve_case(plan, name, ix, options, warm, capture=False)[0]
+    return _solve(plan, name, ix, options, warm)
 
 
 def solve_base(plan: PlanData, ix: Index | None = None,
                options: dict[str, Any] | None = None
                ) -> tuple[CaseResult, WarmStart | None]:
-    """Solve the base case (cold) and capture its optimal basis as the warm start of
-    every scenario; the basis is None where warm starts do not apply
-    (:func:`planner.warm.applies`, solver option ``warm``) or the base is not optimal."""
-    return _solve_case(plan, "base", ix, options, None, capture=True)
+    """Solve the base case and capture its basis for warm starts
+    (:func:`planner.run.case.solve_base`)."""
+    from planner.run.case import solve_base as _solve
 
-
-def _solve_case(plan: PlanData, name: str, ix: Index | None,
-                options: dict[str, Any] | None, warm: WarmStart | None,
-                capture: bool) -> tuple[CaseResult, WarmStart | None]:
-    from planner.model import build_model
-    from planner.results import extract
-    from planner.solve import solve, solver_options
-
-    ix = ix or Index.build(plan)
-    case = build_case(plan, ix, name)
-    model, groups = build_model(plan, ix, case)
-    options = dict(options or {})
-    export = options.pop("export_lp", None)
-    if export:
-        from planner.highs_direct import write_mps
-
-        write_mps(model, str(lp_path(export, name)))
-    res = solve(model, solver_options(plan.settings, options), warm=warm, capture=capture)
-    result = extract(plan, case, model, groups, res)
-    if res.status == "infeasible":
-        from planner.explain import explain_infeasible
-
-        result.explanation = explain_infeasible(plan, ix, case)
-    return result, res.basis
+    return _solve(plan, ix, options)
 
 
 def solve_all(plan: PlanData, scenarios: list[str] | None = None,
@@ -105,9 +80,9 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
 
     ``workers`` > 1 solves the cases in that many local processes, and
     ``scheduler`` (a Dask scheduler address or ``distributed.Client``) on a
-    Dask cluster (see :mod:`planner.sweep`); the results are the same either way:
+    Dask cluster (see :mod:`planner.run.sweep`); the results are the same either way:
     every backend solves the base case first and warm-starts each scenario from
-    its basis where :mod:`planner.warm` applies (solver option ``warm``).
+    its basis where :mod:`planner.solve.warm` applies (solver option ``warm``).
     """
     unknown = [s for s in scenarios or [] if s not in plan.scenarios and s != "base"]
     if unknown:
@@ -115,7 +90,7 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
                                   "a scenario named in the Scenarios sheet",
                                   "Known: " + (", ".join(plan.scenarios) or "none") + ".")
                           for s in unknown])
-    from planner.sweep import run_sweep
+    from planner.run.sweep import run_sweep
 
     parallel = workers > 1 or scheduler is not None
     return run_sweep(plan, case_names(plan, scenarios), options, workers=workers,
@@ -125,7 +100,7 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
 def write(plan: PlanData, results: list[CaseResult], path: str | Path,
           info: RunInfo | None = None, policy: list[PolicyCost] | None = None) -> Path:
     """Write the report workbook atomically (``policy`` from :func:`policy_costs`)."""
-    from planner.report import write_report
+    from planner.report.workbook import write_report
 
     return write_report(plan, results, path, info, policy)
 
@@ -137,18 +112,10 @@ def policy_costs(plan: PlanData, results: list[CaseResult],
 
     Empty when the base case was not among ``results``.
     """
-    from planner.policy import policy_costs as _costs
+    from planner.analysis.policy import policy_costs as _costs
 
     base = next((r for r in results if r.name == "base"), None)
     return [] if base is None else _costs(plan, base, options=options, progress=progress)
-
-
-def lp_path(directory: str | Path, case: str) -> Path:
-    """Where ``--export-lp DIR`` writes a case's LP: DIR/<case>.mps, the case name made
-    safe for a file name (anything but letters, digits, - and _ becomes _)."""
-    import re
-
-    return Path(directory) / (re.sub(r"[^A-Za-z0-9_-]", "_", case) + ".mps")
 
 
 def default_report_path(input_path: str | Path) -> Path:
@@ -187,8 +154,8 @@ def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | 
 
     ``with_policy=False`` skips re-solving the base case without each policy.
     """
-    from planner.problems import refuse_overwriting_input
-    from planner.report import RunInfo
+    from planner.inputs.problems import refuse_overwriting_input
+    from planner.report.workbook import RunInfo
 
     target = out or default_report_path(path)
     refuse_overwriting_input(path, target)
@@ -204,22 +171,22 @@ def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | 
 
 def check_risks(plan: PlanData) -> None:
     """Validate the optional Risks sheet and Countries.risk_score; raises InputError."""
-    from planner.risk_metrics import read_risk_inputs
+    from planner.analysis.risk import read_risk_inputs
 
     read_risk_inputs(plan)
 
 
 def resilience(plan: PlanData, **kwargs: Any) -> ResilienceReport:
     """Stress test, Monte Carlo, supply risk and stockpile sizing (``planner stress``);
-    keyword arguments as :func:`planner.resilience.analyse`.  Returns a ResilienceReport."""
-    from planner.resilience import analyse
+    keyword arguments as :func:`planner.resilience.analyse.analyse`.  Returns a ResilienceReport."""
+    from planner.resilience.analyse import analyse
 
     return analyse(plan, **kwargs)
 
 
 def write_resilience(plan: PlanData, report: ResilienceReport, path: str | Path) -> Path:
     """Write the base case's report with the Resilience sheet in front, atomically."""
-    from planner.resilience import write_resilience_report
+    from planner.report.resilience import write_resilience_report
 
     return write_resilience_report(plan, report, path)
 
@@ -229,16 +196,16 @@ def hedge(plan: PlanData, options: dict[str, Any] | None = None) -> HedgeResult:
     Settings ``commit_through``, the measures, the frontier and each scenario's recourse.
 
     Raises :class:`InputError` when the workbook has no Probabilities sheet (or it is
-    empty).  See :mod:`planner.hedge`.
+    empty).  See :mod:`planner.resilience.hedge`.
     """
-    from planner.hedge import hedge as _hedge
+    from planner.resilience.hedge import hedge as _hedge
 
     return _hedge(plan, options)
 
 
 def write_hedge(plan: PlanData, result: HedgeResult, path: str | Path) -> Path:
     """Write the hedge report (Dashboard, Hedge, Commitments, ...) atomically."""
-    from planner.hedge_report import write_hedge_report
+    from planner.report.hedge import write_hedge_report
 
     return write_hedge_report(plan, result, path)
 

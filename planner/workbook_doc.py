@@ -1,9 +1,9 @@
 """docs/workbook.md, generated from the schema and the model's registry.
 
-The input sheets come from :data:`planner.schema.SHEETS` (the schema declared
-once), the model's algebra from :data:`planner.families.FAMILIES` and
-:data:`planner.families.COST_PARTS`, the report's columns from
-:data:`planner.results.TABLE_COLUMNS`; only the connecting prose lives here.
+The input sheets come from :data:`planner.inputs.schema.SHEETS` (the schema declared
+once), the model's algebra from :data:`planner.model.families.FAMILIES` and
+:data:`planner.model.families.COST_PARTS`, the report's columns from
+:data:`planner.analysis.results.TABLE_COLUMNS`; only the connecting prose lives here.
 ``python -m planner.workbook_doc`` rewrites the file, and a test keeps the
 committed copy equal to what this module renders.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from planner.families import COST_PARTS, FAMILIES
-from planner.schema import SETTING_KEYS, SHEETS, Column, Sheet
+from planner.inputs.schema import SETTING_KEYS, SHEETS, Column, Sheet
+from planner.model.families import COST_PARTS, FAMILIES
 
 INTRO = """\
 # The input workbook, the model and the report

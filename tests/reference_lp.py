@@ -1,7 +1,7 @@
 """An independent implementation of contract section 3, for cross-checking the planner.
 
 Written from the contract text alone (workbook-contract.md, sections 2 and 3),
-sharing nothing with planner.cases or planner.model: scenario factors,
+sharing nothing with planner.scenario.cases or planner.model.build: scenario factors,
 availability, force majeure, rule matching, tariffs, penalties and caps are
 recomputed here and the LP is solved with scipy's HiGHS (``linprog``).
 It is slow and dense on purpose: clarity over speed.
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
-from planner.data import PlanData
+from planner.inputs.data import PlanData
 
 
 def _in(t: int, w: tuple[int, int]) -> bool:

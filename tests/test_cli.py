@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from planner.analysis.results import TABLE_COLUMNS
 from planner.cli import main
-from planner.results import TABLE_COLUMNS
-from planner.template import write_workbook
+from planner.inputs.template import write_workbook
 from tests.test_model import base
 
 

@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from planner.api import RunOutcome, load, run, solve_case
-from planner.data import PlanData
+from planner.inputs.data import PlanData
 
 ROOT = Path(__file__).resolve().parents[1]
 RARE = ROOT / "examples" / "rare_earths"
@@ -155,9 +155,9 @@ def consumption(plan: PlanData, name: str = "base") -> dict[tuple[str, int], flo
     stock remember its origin; the report's tables show purchases, not this)."""
     import pyomo.environ as pyo
 
-    from planner.cases import Index, build_case
-    from planner.model import build_model
-    from planner.solve import solve
+    from planner.model.build import build_model
+    from planner.scenario.cases import Index, build_case
+    from planner.solve.solver import solve
 
     ix = Index.build(plan)
     m, _ = build_model(plan, ix, build_case(plan, ix, name))

@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from planner import api, explain
-from planner.cases import Index, build_case
+from planner import api
+from planner.analysis import explain
 from planner.cli import main
-from planner.template import write_workbook
+from planner.inputs.template import write_workbook
+from planner.scenario.cases import Index, build_case
 
 Data = dict[str, list[dict[str, Any]]]
 

@@ -18,12 +18,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from planner import api, cli, solve
-from planner.cases import Index, build_case
+from planner import api, cli
 from planner.cli import main
-from planner.data import Settings
-from planner.model import build_model
-from planner.solve import Status, solver_options
+from planner.inputs.data import Settings
+from planner.model.build import build_model
+from planner.scenario.cases import Index, build_case
+from planner.solve import solver as solve
+from planner.solve.solver import Status, solver_options
 from tests import wb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +62,7 @@ def test_cli_method_and_threads_after_a_default_solve(tmp_path: Path) -> None:
 # --- the banner never reaches stdout -----------------------------------------
 
 def test_highs_banner_not_on_stdout() -> None:
-    code = ("from planner.highs_runtime import new_highs, version\n"
+    code = ("from planner.solve.runtime import new_highs, version\n"
             "new_highs(); version(); print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
@@ -274,7 +275,7 @@ def test_export_lp_writes_each_case_and_highs_reads_back_the_optimum(tmp_path: P
     res = _run(["run", str(src), "-o", str(tmp_path / "r.xlsx"), "--export-lp", str(lp_dir)])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in lp_dir.iterdir()) == ["ban_covered.mps", "base.mps"]
-    from planner.highs_runtime import new_highs
+    from planner.solve.runtime import new_highs
 
     for name, cost in (("base", 11_000), ("ban_covered", 16_000)):
         h = new_highs()
@@ -313,7 +314,7 @@ def test_run_refuses_to_write_the_report_over_its_input(tmp_path: Path, how: str
 
 
 def test_api_run_refuses_to_write_over_its_input(tmp_path: Path) -> None:
-    from planner.problems import InputError
+    from planner.inputs.problems import InputError
 
     src = wb.write(tmp_path, wb.valid_data(), "in.xlsx")
     with pytest.raises(InputError):

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from planner import api
+from planner.analysis.results import CaseResult
 from planner.cli import main
-from planner.problems import InputError
-from planner.results import CaseResult
-from planner.template import write_workbook
+from planner.inputs.problems import InputError
+from planner.inputs.template import write_workbook
 
 Data = dict[str, list[dict[str, Any]]]
 
@@ -170,8 +170,8 @@ def test_use_rules_leave_other_plans_alone(tmp_path: Path) -> None:
     path = tmp_path / "in.xlsx"
     write_workbook(path, d)
     plan = api.load(path)
-    from planner.cases import Index, build_case
-    from planner.model import build_model
+    from planner.model.build import build_model
+    from planner.scenario.cases import Index, build_case
     ix = Index.build(plan)
     m, _ = build_model(plan, ix, build_case(plan, ix))
     assert not hasattr(m, "c") and not hasattr(m, "q")
@@ -422,9 +422,9 @@ def test_equal_prices_give_steady_volumes_at_the_same_cost(tmp_path: Path) -> No
     same cost."""
     import pyomo.environ as pyo
 
-    from planner import solve as solve_mod
-    from planner.cases import Index, build_case
-    from planner.model import build_model
+    from planner.model.build import build_model
+    from planner.scenario.cases import Index, build_case
+    from planner.solve import solver as solve_mod
 
     d = two_offer(5)
     d["Demand"] = [{"material": "M", "period": 2027 + i, "demand": 10} for i in range(5)]

@@ -25,10 +25,10 @@ from click.testing import CliRunner
 
 from planner import api
 from planner.cli import main
-from planner.hedge import HedgeResult, blend, cvar, hedge
-from planner.problems import InputError
-from planner.template import write_workbook
-from planner.validate import load_plan
+from planner.inputs.problems import InputError
+from planner.inputs.template import write_workbook
+from planner.resilience.hedge import HedgeResult, blend, cvar, hedge
+from planner.scenario.plan import load_plan
 
 Data = dict[str, list[dict[str, Any]]]
 

@@ -23,12 +23,13 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 from wb import valid_data, write
 
-from planner import load as load_mod
-from planner import report
 from planner.cli import main
+from planner.inputs import excel as load_mod
+from planner.inputs.problems import InputError, refuse_overwriting_input
 from planner.limits import MAX_TEXT_CHARS
-from planner.problems import InputError, refuse_overwriting_input
-from planner.validate import load_plan
+from planner.scenario.plan import load_plan
+from planner.xlsx import save as xsave
+from planner.xlsx import tables as xl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -261,7 +262,7 @@ def test_reading_stops_at_the_cell_limit(tmp_path: Path,
 def test_a_large_legitimate_plan_loads(tmp_path: Path) -> None:
     """25,000 Offers rows and 200,000 Demand rows are far inside every limit: the
     workbook is read whole, without a problem (validating it is timed elsewhere)."""
-    from planner.template import build_workbook
+    from planner.inputs.template import build_workbook
 
     n_materials, n_periods, n_offers = 2000, 100, 25_000
     base = build_workbook({"Stages": [{"stage": "mining"}]})
@@ -316,8 +317,8 @@ def test_report_writes_control_characters_safely(tmp_path: Path, stream: bool) -
     book = Workbook()
     ws = book.active
     assert ws is not None
-    report.write_table(ws, ["id"], [{"id": v} for v in values], stream=stream)
-    out = report.save_atomic(book, tmp_path / "r.xlsx")
+    xl.write_table(ws, ["id"], [{"id": v} for v in values], stream=stream)
+    out = xsave.save_atomic(book, tmp_path / "r.xlsx")
     with zipfile.ZipFile(out) as z:
         assert not any(b"\r" in z.read(n) for n in z.namelist())
     got = load_workbook(out)["Sheet"]
@@ -333,7 +334,7 @@ def _run_script(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     script.write_text(
         "import errno, gc, os, signal, sys, zipfile\n"
         "from openpyxl import Workbook\n"
-        "from planner import report\n"
+        "from planner.xlsx import save as report\n"
         "book = Workbook()\n"
         "book.active.append(['x'] * 50)\n" + body)
     return subprocess.run([sys.executable, str(script), str(tmp_path / "out" / "r.xlsx")],

@@ -28,10 +28,10 @@ import pytest
 from wb import Data, valid_data, write
 
 from planner import api
-from planner.data import PlanData
-from planner.problems import InputError
-from planner.schema import SHEETS
-from planner.template import build_workbook, write_template
+from planner.inputs.data import PlanData
+from planner.inputs.problems import InputError
+from planner.inputs.schema import SHEETS
+from planner.inputs.template import build_workbook, write_template
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 SMALL_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "small" / \

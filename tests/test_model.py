@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from planner import api
-from planner.results import CaseResult
-from planner.template import write_workbook
+from planner.analysis.results import CaseResult
+from planner.inputs.template import write_workbook
 
 Data = dict[str, list[dict[str, Any]]]
 

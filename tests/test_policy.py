@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from planner import api
-from planner.families import money
-from planner.policy import policy_costs, shadow_prices
-from planner.template import write_workbook
+from planner.analysis.policy import policy_costs, shadow_prices
+from planner.inputs.template import write_workbook
+from planner.model.families import money
 
 Data = dict[str, list[dict[str, Any]]]
 

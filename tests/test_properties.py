@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from planner import api
-from planner.data import PlanData
-from planner.template import write_workbook
+from planner.inputs.data import PlanData
+from planner.inputs.template import write_workbook
 from tests.random_workbooks import Data, random_workbook
 from tests.reference_lp import _matches, _members, _route, reference
 
@@ -146,7 +146,7 @@ def test_turning_a_cap_off_never_raises_cost(tmp_path: Path, seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(12, 24))
 def test_array_translation_and_pyomo_interface_agree(tmp_path: Path, seed: int) -> None:
-    """Large models go to HiGHS as arrays (planner.highs_direct): same optimum as Pyomo's."""
+    """Large models go to HiGHS as arrays (planner.solve.arrays): same optimum as Pyomo's."""
     _, plan = _load(tmp_path, seed)
     direct = api.solve_all(plan, options={"translator": "direct"})
     pyomo = api.solve_all(plan, options={"translator": "pyomo"})

@@ -19,10 +19,12 @@ import pytest
 import wb as wbdata
 from openpyxl import load_workbook
 
-import planner.report as report
+import planner.report.workbook as report
+import planner.xlsx.save as xsave
+import planner.xlsx.tables as xl
 from planner import api
-from planner.results import TABLE_COLUMNS
-from planner.template import write_template
+from planner.analysis.results import TABLE_COLUMNS
+from planner.inputs.template import write_template
 
 
 def valid() -> dict[str, Any]:
@@ -287,7 +289,7 @@ def test_worked_example_policy_and_shadow_sentences(example: Path) -> None:
 
 def test_tables_split_past_the_row_limit(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "MAX_ROWS", 3)
+    monkeypatch.setattr(xl, "MAX_ROWS", 3)
     _, out = run(tmp_path)
     book = load_workbook(out)
     assert "Plan (2)" in book.sheetnames
@@ -352,7 +354,7 @@ def _both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, 
     results = api.solve_all(plan)
     info = report.RunInfo(str(src))
     normal = report.write_report(plan, results, tmp_path / "normal.xlsx", info)
-    monkeypatch.setattr(report, "FAST_ROWS", 1)
+    monkeypatch.setattr(xl, "FAST_ROWS", 1)
     fast = report.write_report(plan, results, tmp_path / "fast.xlsx", info)
     return normal, fast
 
@@ -367,13 +369,13 @@ def test_streamed_tables_read_back_as_the_normal_ones(tmp_path: Path,
     data["Offers"][0]["supplier"] = '=HYPERLINK("http://x","y")'
     data["Offers"][1]["supplier"] = " @lead & <trail> "
     streamed: list[str] = []
-    write_stream = report._write_stream
+    write_stream = xl._write_stream
 
     def spy(xml: str, st: Any, out: Any) -> None:
         streamed.append(st.ws.title)
         write_stream(xml, st, out)
 
-    monkeypatch.setattr(report, "_write_stream", spy)
+    monkeypatch.setattr(xl, "_write_stream", spy)
     normal, fast = _both_ways(tmp_path, monkeypatch, data)
     # every table with rows (no policy costs asked for; Notes holds the Supply risk notes)
     assert streamed == ["Summary", "Plan", "Stock", "Exposure", "Constraints", "Shadow prices",
@@ -400,7 +402,7 @@ def test_streamed_split_tables_keep_the_split_and_its_note(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
     """Split at 3 rows and streamed: Plan (4 rows) continues on Plan (2), noted, as normal."""
-    monkeypatch.setattr(report, "MAX_ROWS", 3)
+    monkeypatch.setattr(xl, "MAX_ROWS", 3)
     normal, fast = _both_ways(tmp_path, monkeypatch, valid())
     a, b = _snapshot(normal), _snapshot(fast)
     assert "Plan (2)" in b["sheets"] and a["sheets"] == b["sheets"]
@@ -427,10 +429,10 @@ def test_streamed_cells_match_openpyxl_for_every_kind_of_value(tmp_path: Path) -
         wb = Workbook()
         ws = wb.active
         assert ws is not None
-        n = report.write_table(ws, ["text", "number"], table, {"number": "#,##0.00"}, "tT",
+        n = xl.write_table(ws, ["text", "number"], table, {"number": "#,##0.00"}, "tT",
                                stream=stream)
         assert n == len(values)
-        paths.append(report.save_atomic(wb, tmp_path / f"{stream}.xlsx"))
+        paths.append(xsave.save_atomic(wb, tmp_path / f"{stream}.xlsx"))
     a, b = _snapshot(paths[0]), _snapshot(paths[1])
     assert a["Sheet"] == b["Sheet"]
     got = [r[0] for r in rows(load_workbook(paths[1])["Sheet"])[1:]]
@@ -440,8 +442,8 @@ def test_streamed_cells_match_openpyxl_for_every_kind_of_value(tmp_path: Path) -
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    report.write_table(ws, ["text"], [{"text": "a\r\nb"}], stream=True)
-    out = report.save_atomic(wb, tmp_path / "cr.xlsx")
+    xl.write_table(ws, ["text"], [{"text": "a\r\nb"}], stream=True)
+    out = xsave.save_atomic(wb, tmp_path / "cr.xlsx")
     assert rows(load_workbook(out)["Sheet"])[1] == ("a\r\nb",)
 
 
@@ -451,10 +453,10 @@ def test_streamed_table_refuses_to_overwrite_its_own_cells(tmp_path: Path) -> No
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    report.write_table(ws, ["a"], [{"a": 1.0}, {"a": 2.0}], stream=True)
+    xl.write_table(ws, ["a"], [{"a": 1.0}, {"a": 2.0}], stream=True)
     ws["A2"] = "clash"
     with pytest.raises(ValueError, match="written over a streamed table"):
-        report.save_atomic(wb, tmp_path / "r.xlsx")
+        xsave.save_atomic(wb, tmp_path / "r.xlsx")
     assert not (tmp_path / "r.xlsx").exists()
     assert list(tmp_path.iterdir()) == []          # no temporary file left behind
 

@@ -19,14 +19,14 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from planner import api
-from planner.cases import Index, build_case
+from planner.analysis.risk import Risk, read_risk_inputs
 from planner.cli import main
-from planner.montecarlo import describe, monte_carlo, sample, start_probability
-from planner.problems import InputError
-from planner.risk_metrics import Risk, read_risk_inputs
-from planner.sizing import from_disruption, from_sheet, size_stockpile
-from planner.stress import disruptions, stress
-from planner.template import write_workbook
+from planner.inputs.problems import InputError
+from planner.inputs.template import write_workbook
+from planner.resilience.montecarlo import describe, monte_carlo, sample, start_probability
+from planner.resilience.sizing import from_disruption, from_sheet, size_stockpile
+from planner.resilience.stress import disruptions, stress
+from planner.scenario.cases import Index, build_case
 
 Data = dict[str, list[dict[str, Any]]]
 YEARS = (2026, 2027, 2028)
@@ -426,7 +426,7 @@ def test_parallel_workers_give_the_sequential_ranking(tmp_path: Path) -> None:
 def test_a_country_without_risk_score_counts_with_the_highest_score(tmp_path: Path) -> None:
     # Shares 0.6 (CHN, score 8) and 0.4 (AUS, no score: counted as 8):
     # 0.36 x 8 + 0.16 x 8 = 4.16.
-    from planner.risk_metrics import hhi_rows
+    from planner.analysis.risk import hhi_rows
 
     d = network()
     d["Offers"][0]["max_volume"] = 219
@@ -442,7 +442,7 @@ def test_a_country_without_risk_score_counts_with_the_highest_score(tmp_path: Pa
 
 
 def test_window_options(tmp_path: Path) -> None:
-    from planner.resilience import parse_window
+    from planner.resilience.analyse import parse_window
 
     plan = load(tmp_path, network())
     assert parse_window(plan, None, None) == (1, 1)
@@ -456,7 +456,7 @@ def test_window_options(tmp_path: Path) -> None:
 
 def test_rare_earth_example_ranks_the_worst_and_sizes_a_covering_stockpile() -> None:
     # The acceptance: one command on the worked example, window 2029.
-    from planner.resilience import analyse
+    from planner.resilience.analyse import analyse
 
     path = Path(__file__).parent.parent / "examples" / "rare_earths" / "rare_earths.xlsx"
     plan = api.load(path)
@@ -480,7 +480,7 @@ def test_monte_carlo_from_the_sized_policy_covers_the_shocks_it_was_sized_for(
     # sizes 182.5 days of cover.  A sample struck in 2027 only: from the plan as given
     # (100 t of stock) 82.5 t stay unmet (as in the stress test); from the plan holding
     # the policy (182.5 t) none.  No sample is worse with the policy.
-    from planner.resilience import analyse
+    from planner.resilience.analyse import analyse
 
     d = with_stockpile(network())
     d["Risks"] = [{"risk": "cn", "target": "CHN", "probability": 0.3}]

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import api
-from planner.problems import InputError
-from planner.template import write_workbook
+from planner.inputs.problems import InputError
+from planner.inputs.template import write_workbook
 from tests.random_workbooks import random_workbook
 
 JUNK: list[Any] = ["abc", -1, "#N/A", None, " ", "=1+1", 1e308, "2027 ", True, 0, 65, "x,y"]

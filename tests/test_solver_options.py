@@ -1,6 +1,6 @@
 """Solver options (Settings sheet and CLI) and the array translation to HiGHS.
 
-The translation (:mod:`planner.highs_direct`) must hand HiGHS exactly the LP
+The translation (:mod:`planner.solve.arrays`) must hand HiGHS exactly the LP
 the Pyomo model states: small models with answers worked out by hand, every
 expression form the planner's modules write (LinearExpression bodies, named
 Expressions, sums, negations, products by constants, fixed variables,
@@ -20,13 +20,13 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from pyomo.contrib.solver.common.factory import SolverFactory
 
-from planner import highs_direct as hd
 from planner.api import load, solve_all
-from planner.cases import Index, build_case, case_names
 from planner.cli import main
-from planner.model import build_model
-from planner.solve import gap_options, solve, solver_options
-from planner.template import write_template
+from planner.inputs.template import write_template
+from planner.model.build import build_model
+from planner.scenario.cases import Index, build_case, case_names
+from planner.solve import arrays as hd
+from planner.solve.solver import gap_options, solve, solver_options
 
 
 def _lp() -> pyo.ConcreteModel:

@@ -14,7 +14,6 @@ routes' facilities 1,000 t/yr):
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,12 @@ import wb
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from planner import sweep
-from planner.api import load
-from planner.cases import case_names
+from planner.analysis.results import CaseResult
+from planner.api import load, plan_from_rows
 from planner.cli import main
-from planner.results import CaseResult
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.instances import example_sweep_rows, plan_from_rows  # noqa: E402
+from planner.inputs.example import example_sweep_rows
+from planner.run import sweep
+from planner.scenario.cases import case_names
 
 distributed = pytest.importorskip("distributed")
 
@@ -94,10 +91,10 @@ def test_200_scenarios_identical_sequential_processes_dask(client: Any) -> None:
 def test_warm_on_identical_sequential_processes_dask(client: Any) -> None:
     """With warm starts forced on, every backend starts each scenario from the base
     case's basis, so all give the tables of solving each case alone from it."""
-    from planner import warm
     from planner.api import solve_base, solve_case
-    from planner.cases import Index, build_case
-    from planner.model import build_model
+    from planner.model.build import build_model
+    from planner.scenario.cases import Index, build_case
+    from planner.solve import warm
 
     plan = plan_from_rows(example_sweep_rows(40))
     names = case_names(plan)

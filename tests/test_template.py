@@ -20,8 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner import api
 from planner.cli import main
-from planner.schema import SHEETS, Sheet
-from planner.template import (
+from planner.inputs.schema import SHEETS, Sheet
+from planner.inputs.template import (
     DEFAULT_STAGES,
     ILLUSTRATION,
     ILLUSTRATION_RESULT,

@@ -113,7 +113,7 @@ def test_trailing_space_where_the_id_is_defined(tmp_path: Path) -> None:
 
 
 def test_json_keeps_warnings_when_validation_fails(tmp_path: Path) -> None:
-    from planner.template import write_workbook
+    from planner.inputs.template import write_workbook
     from tests.test_model import base
 
     d = base()

@@ -26,8 +26,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from wb import Data, valid_data, write
 
 from planner.cli import main
-from planner.problems import InputError
-from planner.validate import load_plan
+from planner.inputs.problems import InputError
+from planner.scenario.plan import load_plan
 
 
 def problems(path: Path) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from planner import api
-from planner.problems import InputError
+from planner.inputs.problems import InputError
 from tests import wb
 
 

@@ -1,4 +1,4 @@
-"""Warm starts from the base case's basis (planner.warm), forced on small workbooks.
+"""Warm starts from the base case's basis (planner.solve.warm), forced on small workbooks.
 
 Hand-worked cases on ``wb.valid_data()`` (two periods of 365 days, demand
 100 t each, O_CN at 50 + 10% tariff = 55 per t, O_AU at 80 per t, every
@@ -26,13 +26,14 @@ from typing import Any
 import pytest
 import wb
 
-from planner import api, warm
-from planner.cases import Index, build_case, case_names
-from planner.data import PlanData
-from planner.model import build_model
-from planner.results import CaseResult
-from planner.solve import solve, solver_options
-from planner.sweep import run_sweep
+from planner import api
+from planner.analysis.results import CaseResult
+from planner.inputs.data import PlanData
+from planner.model.build import build_model
+from planner.run.sweep import run_sweep
+from planner.scenario.cases import Index, build_case, case_names
+from planner.solve import warm
+from planner.solve.solver import solve, solver_options
 from tests.random_workbooks import random_workbook
 from tests.reference_lp import reference
 
@@ -160,7 +161,7 @@ def test_order_and_selection_do_not_change_answers(tmp_path: Path) -> None:
 @pytest.mark.parametrize("seed,size", [(s, 1) for s in range(10)] + [(s, 3) for s in range(3)])
 def test_random_workbooks_match_independent_lp_when_warm(tmp_path: Path, seed: int,
                                                          size: int) -> None:
-    from planner.template import write_workbook
+    from planner.inputs.template import write_workbook
 
     path = tmp_path / f"r{seed}.xlsx"
     write_workbook(path, random_workbook(seed, size))

@@ -18,7 +18,7 @@ from wb import Data, valid_data, write
 
 from planner import api
 from planner.cli import main
-from planner.template import write_template
+from planner.inputs.template import write_template
 
 
 def warnings(tmp_path: Path, data: Data) -> list[str]:

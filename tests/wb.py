@@ -2,7 +2,7 @@
 
 ``valid_data()`` is a small workbook that follows the contract and uses every
 sheet; tests copy it, break or change one thing, and ``write()`` it with
-:func:`planner.template.write_workbook`.
+:func:`planner.inputs.template.write_workbook`.
 
 Base case, worked by hand (the answer other tests may rely on):
 two periods 2027 and 2028 of 365 days; NdPr demand 100 t in each; offer
@@ -25,7 +25,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from planner.template import write_workbook
+from planner.inputs.template import write_workbook
 
 Data = dict[str, list[dict[str, Any]]]
 

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 
+from planner.analysis.results import CaseResult
 from planner.api import load, solve_all, solve_case
-from planner.cases import Index, build_case
-from planner.data import PlanData
-from planner.model import build_model
-from planner.results import CaseResult
-from planner.solve import solve
+from planner.inputs.data import PlanData
+from planner.model.build import build_model
+from planner.scenario.cases import Index, build_case
+from planner.solve.solver import solve
 
 DEFAULT = Path(__file__).resolve().parent / "rare_earths.xlsx"
 

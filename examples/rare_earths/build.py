@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from planner.template import SOURCE_TAGS, write_workbook
+from planner.inputs.template import SOURCE_TAGS, write_workbook
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "rare_earths.xlsx"

@@ -1,0 +1,206 @@
+"""Tidy result tables of contract section 4, from a solved case.
+
+Each table is a list of row dicts with exactly the contract's columns, so the
+report writer, the tests and the API see the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyomo.environ as pyo
+
+from planner.inputs.data import PlanData
+from planner.model.build import Groups
+from planner.model.families import COST_PARTS, FAMILIES, Family
+from planner.scenario.cases import Case
+from planner.solve.arrays import evaluate
+from planner.solve.solver import SolveResult
+
+#: the contract's Summary columns, then the planner's own cost parts (take-or-pay
+#: payments and the end-of-horizon stock credit; see planner.model.families.COST_PARTS)
+SUMMARY_COLUMNS = ["scenario", "status", "total_cost", "procurement_cost", "holding_cost",
+                   "shortage_cost", "stockpile_shortfall_cost", "unmet_demand",
+                   "take_or_pay_cost", "end_value_credit"]
+PLAN_COLUMNS = ["scenario", "offer", "supplier", "material", "route", "period", "volume",
+                "unit_cost", "cost"]
+STOCK_COLUMNS = ["scenario", "material", "period", "demand", "supplied", "stock", "min_stock",
+                 "stockpile_shortfall", "unmet_demand"]
+EXPOSURE_COLUMNS = ["scenario", "material", "stage", "country", "period", "volume", "share"]
+CONSTRAINT_COLUMNS = ["scenario", "constraint", "kind", "period", "slack", "shadow_price"]
+
+TABLE_COLUMNS = {"Summary": SUMMARY_COLUMNS, "Plan": PLAN_COLUMNS, "Stock": STOCK_COLUMNS,
+                 "Exposure": EXPOSURE_COLUMNS, "Constraints": CONSTRAINT_COLUMNS}
+
+EPS = 1e-9
+Row = dict[str, Any]
+
+
+@dataclass
+class CaseResult:
+    """One solved case and its tidy rows."""
+
+    name: str
+    status: str
+    seconds: float
+    summary: Row
+    plan: list[Row] = field(default_factory=list)
+    stock: list[Row] = field(default_factory=list)
+    exposure: list[Row] = field(default_factory=list)
+    constraints: list[Row] = field(default_factory=list)
+    #: rows of the workbook explaining an infeasible case
+    explanation: list[str] = field(default_factory=list)
+    #: why the case has no optimum (empty when it has one): see planner.solve.solver.CAUSES
+    message: str = ""
+    #: remarks on the solved plan (e.g. a yearly limit crossed within a calendar year)
+    notes: list[str] = field(default_factory=list)
+
+    def tables(self) -> dict[str, Any]:
+        """The contract's tidy tables of this case as pandas DataFrames, by sheet name."""
+        import pandas as pd
+
+        summary = [self.summary]
+        rows = {"Summary": summary, "Plan": self.plan, "Stock": self.stock,
+                "Exposure": self.exposure, "Constraints": self.constraints}
+        return {name: pd.DataFrame(rows[name], columns=cols)
+                for name, cols in TABLE_COLUMNS.items()}
+
+    @property
+    def total_cost(self) -> float | None:
+        v = self.summary.get("total_cost")
+        return None if v is None else float(v)
+
+
+def _val(v: Any) -> float:
+    x = pyo.value(v, exception=False)
+    return 0.0 if x is None else float(x)
+
+
+def _num(x: Any) -> float:
+    return 0.0 if x is None else float(x)
+
+
+def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
+            res: SolveResult) -> CaseResult:
+    """Read the tidy tables off a solved model (only the Summary when there is no plan)."""
+    name = case.name
+    summary: Row = dict.fromkeys(SUMMARY_COLUMNS)
+    summary.update({"scenario": name, "status": str(res.status)})
+    out = CaseResult(name, res.status, res.seconds, summary, message=res.message)
+    if not res.has_solution:
+        return out
+    labels = [p.label for p in plan.periods]
+    x = {k: _num(m_x.value) for k, m_x in model.x.items()}
+    # every cost part and the objective, evaluated in bulk
+    parts = [model.component(p.component).expr for p in COST_PARTS]
+    values = evaluate([model.total_cost.expr, *parts]).tolist()
+    summary["total_cost"] = values[0]
+    for part, value in zip(COST_PARTS, values[1:], strict=True):
+        summary[part.column] = value
+    summary["unmet_demand"] = sum(_val(model.u[k]) for k in model.u)
+    for (oid, t), vol in x.items():
+        if vol > EPS:
+            o = plan.offers[oid]
+            price = g.price[(oid, t)]
+            out.plan.append({"scenario": name, "offer": oid, "supplier": o.supplier,
+                             "material": o.material, "route": o.route, "period": labels[t],
+                             "volume": vol, "unit_cost": price, "cost": price * vol})
+    supplied = {mt: sum(x[k] for k in keys) for mt, keys in g.by_material.items()}
+    for mat, t in model.s:
+        out.stock.append({
+            "scenario": name, "material": mat, "period": labels[t],
+            "demand": case.demand.get((mat, t), 0.0), "supplied": supplied.get((mat, t), 0.0),
+            "stock": _val(model.s[mat, t]), "min_stock": g.min_stock.get((mat, t), 0.0),
+            "stockpile_shortfall": _val(model.v[mat, t]) if (mat, t) in model.v else 0.0,
+            "unmet_demand": _val(model.u[mat, t])})
+    for (mat, stage, t), by_country in g.by_stage_country.items():
+        total = supplied.get((mat, t), 0.0)
+        for country, keys in by_country.items():
+            vol = sum(x[k] for k in keys)
+            if vol > EPS:
+                out.exposure.append({"scenario": name, "material": mat, "stage": stage,
+                                     "country": country, "period": labels[t], "volume": vol,
+                                     "share": vol / total if total > EPS else 0.0})
+    out.exposure.sort(key=lambda r: (r["material"], plan.stages.index(r["stage"]),
+                                     labels.index(r["period"]), -r["volume"]))
+    out.constraints = constraint_rows(plan, model, res, name)
+    out.notes = calendar_year_notes(plan, x)
+    return out
+
+
+def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
+                    scenario: str) -> list[Row]:
+    """Every balance, capacity, quota, cap and stockpile constraint: slack and shadow price.
+
+    The families are those of :data:`planner.model.families.FAMILIES` with a contract
+    ``kind``.  ``shadow_price`` is d(total_cost)/d(right-hand side): per one more
+    t of demand (balance), of allowed flow or stock (capacity, quota, cap,
+    stockpile max), or of required stock (stockpile min).  Each row also carries
+    its ``family`` key and ``index`` tuple (not written to the sheet), so shadow
+    prices are explained without parsing names.
+    """
+    labels = [p.label for p in plan.periods]
+    rows: list[Row] = []
+    items: list[tuple[Family, Any, Any]] = []
+    for fam in FAMILIES:
+        if not fam.reported:
+            continue
+        block = getattr(model, fam.component[0], None)
+        con = getattr(block, fam.component[1], None) if block is not None else None
+        if con is None:
+            continue
+        items.extend((fam, k, c) for k, c in con.items())
+    bounded = [c.to_bounded_expression(evaluate_bounds=True) for _, _, c in items]
+    # bodies evaluated in bulk (Pyomo's expression walker takes seconds per 100k terms)
+    bodies = evaluate([b for _, b, _ in bounded]).tolist()
+    for (fam, k, c), (lb, _, ub), body in zip(items, bounded, bodies, strict=True):
+        if c.equality:
+            slack = 0.0
+        elif ub is not None:
+            slack = ub - body
+        else:
+            slack = body - (lb or 0.0)
+        rows.append({"scenario": scenario, "constraint": fam.name(k), "kind": fam.kind,
+                     "period": labels[k[-1]], "slack": slack,
+                     "shadow_price": res.duals.get(c), "family": fam.key, "index": k})
+    return rows
+
+
+def year_of_period(plan: PlanData) -> list[int]:
+    """Each period's year of the horizon (0, 1, ...), by the day it starts on: periods
+    are consecutive, the first starting on day 0, a year being 365 days."""
+    out: list[int] = []
+    start = 0.0
+    for p in plan.periods:
+        out.append(int(start // 365 + 1e-9))
+        start += p.days
+    return out
+
+
+def calendar_year_notes(plan: PlanData, x: dict[tuple[str, int], float]) -> list[str]:
+    """Offers bought above their max_volume within one year of the horizon.
+
+    Per-year rates apply to each period x days/365 (the contract), so with periods
+    that are not whole years the purchases of the periods starting in one year can
+    add up to more than the yearly limit.  The plan is still the model's optimum;
+    the note tells the analyst where a contract's yearly cap would be crossed.
+    """
+    if all(p.days == 365 for p in plan.periods):
+        return []
+    year = year_of_period(plan)
+    labels = [p.label for p in plan.periods]
+    bought: dict[tuple[str, int], float] = {}
+    for (oid, t), vol in x.items():
+        bought[(oid, year[t])] = bought.get((oid, year[t]), 0.0) + vol
+    notes: list[str] = []
+    for (oid, yr), vol in sorted(bought.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cap = plan.offers[oid].max_volume
+        if cap is not None and vol > cap * (1 + 1e-9) + 1e-6:
+            periods = [labels[t] for t in range(len(labels)) if year[t] == yr]
+            notes.append(
+                f"Offer {oid} (Offers row {plan.offers[oid].row}): {vol:,.1f} t bought in the "
+                f"periods starting in year {yr + 1} of the horizon ({', '.join(periods)}), "
+                f"above its max_volume of {cap:,.1f} t/yr: rates apply per period x "
+                "days/365, so periods straddling a year can exceed a yearly limit.")
+    return notes

@@ -1,0 +1,3 @@
+"""The report workbooks: the run report, its Dashboard, the resilience and hedge
+reports.  Reads results only: never re-solves.
+"""

@@ -1,0 +1,277 @@
+"""Write the report workbook atomically: temporary file, then rename.
+
+Sheets, in order: Dashboard (key figures and native charts), the contract's
+tidy tables (Summary, Plan, Stock, Exposure, Constraints: exactly section
+4's sheet and column names, base case first, each a filterable Excel table),
+then Policy costs, Shadow prices, Infeasibility (when a case is infeasible),
+Excluded offers, Run (audit trail), Notes and Chart data.
+
+A table longer than Excel's 1,048,576 rows continues on ``<name> (2)``,
+``<name> (3)`` ... and the Notes sheet says so.
+
+Large tables (:data:`FAST_ROWS` rows or more) are streamed: openpyxl writes
+the sheet with its header, widths, frozen pane, Excel table, filters and
+conditional formatting, and :func:`save_atomic` then writes the data rows
+straight into the sheet's XML (same cells, number formats and styles as
+openpyxl would write), over ten times faster than openpyxl's per-cell
+objects, normal or write-only.  A workbook from :func:`build_workbook` must
+therefore be saved with :func:`save_atomic`.  Input text is always written
+as text, never as a formula (an id beginning with ``=``, ``+``, ``-`` or ``@``
+stays text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planner.analysis.results import TABLE_COLUMNS, CaseResult
+from planner.inputs.data import PlanData
+from planner.report.periods import number_periods
+from planner.report.supply_risk import add_supply_risk_sheet
+from planner.scenario.cases import Case, Index, build_case, in_window
+from planner.solve.solver import solver_options
+from planner.xlsx import tables as xt
+from planner.xlsx.save import save_atomic
+from planner.xlsx.tables import (
+    BINDING_FILL,
+    _formats,
+    write_split,
+)
+
+
+@dataclass
+class RunInfo:
+    """Facts for the Run sheet that the report cannot see for itself."""
+
+    input_path: str | None = None
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    options: dict[str, Any] = field(default_factory=dict)
+    policy_seconds: float | None = None
+
+
+def sha256(path: str | Path) -> str | None:
+    """The SHA-256 of a file, or None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _now() -> datetime:
+    """The time the report is written (UTC); one place, so tests can hold it still."""
+    return datetime.now(UTC)
+
+
+def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> list[dict[str, Any]]:
+    """The Run sheet: input file and hash, versions, solver options and times."""
+    try:
+        from planner.solve.runtime import version
+
+        highs = version()
+    except Exception:  # noqa: BLE001 - a missing version is not worth failing a report
+        highs = _version("highspy")
+    src = info.input_path or plan.source
+    rows: list[dict[str, Any]] = [
+        {"item": "plan name", "value": plan.settings.plan_name},
+        {"item": "input file", "value": Path(src).name if src else ""},
+        {"item": "input path", "value": str(src or "")},
+        {"item": "input SHA-256", "value": (sha256(src) if src else None) or "unreadable"},
+        {"item": "run started (UTC)", "value": info.started.strftime("%Y-%m-%d %H:%M:%S")},
+        {"item": "report written (UTC)",
+         "value": _now().strftime("%Y-%m-%d %H:%M:%S")},
+        {"item": "planner version", "value": _version("planner")},
+        {"item": "Pyomo version", "value": _version("pyomo")},
+        {"item": "HiGHS version", "value": highs},
+        {"item": "highspy version", "value": _version("highspy")},
+        {"item": "Python version", "value": platform.python_version()},
+        {"item": "solver options", "value": json.dumps(
+            solver_options(plan.settings, info.options), sort_keys=True),
+         "note": "Settings, then command-line overrides"},
+    ]
+    rows.extend({"item": f"solve time: {r.name}", "value": round(r.seconds, 3),
+                 "unit": "s", "note": f"{r.status}: {r.message}" if r.message else str(r.status)}
+                for r in results)
+    rows.extend({"item": f"not solved: {r.name}", "value": str(r.status), "note": r.message}
+                for r in results if r.message and r.status != "infeasible")
+    rows.append({"item": "solve time: all cases",
+                 "value": round(sum(r.seconds for r in results), 3), "unit": "s"})
+    if info.policy_seconds is not None:
+        rows.append({"item": "policy re-solves", "value": round(info.policy_seconds, 3),
+                     "unit": "s"})
+    return rows
+
+
+EXCLUDED_COLUMNS = ["scenario", "offer", "supplier", "material", "period", "excluded_by",
+                    "kind", "basis"]
+
+
+def excluded_offers(plan: PlanData, ix: Index, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """Offers inside their own window but unavailable: the ban or the facility responsible.
+
+    Walks each ban's matched offers and each down facility's offers (never all
+    offers x all rules), then sorts by case, Offers row and period.
+    """
+    labels = [p.label for p in plan.periods]
+    n = len(labels)
+    order = {c.name: i for i, c in enumerate(cases)}
+    out: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = []
+
+    def add(case: Case, oid: str, t: int, by: str, kind: str, basis: str, k: int) -> None:
+        o = plan.offers[oid]
+        if in_window(t, o.window):
+            out.append(((order[case.name], o.row, t, k),
+                        {"scenario": case.name, "offer": oid, "supplier": o.supplier,
+                         "material": o.material, "period": labels[t], "excluded_by": by,
+                         "kind": kind, "basis": basis}))
+
+    for case in cases:
+        for k, (rid, rule) in enumerate(plan.rules.items()):
+            if not rule.excludes_offers:
+                continue
+            for t in range(n):
+                if case.rule_on[rid][t] and in_window(t, rule.window):
+                    for oid in ix.rule_offers[rid]:
+                        add(case, oid, t, rid, "ban rule", rule.basis, k)
+        for k, (fid, f) in enumerate(plan.facilities.items(), start=len(plan.rules)):
+            for t in range(n):
+                if not in_window(t, f.window):
+                    why = "facility outside its window"
+                elif case.capacity[fid][t] == 0:
+                    why = ("facility capacity 0" if f.capacity == 0
+                           else "facility capacity 0 in this case")
+                else:
+                    continue
+                for oid in ix.offers_by_facility.get(fid, []):
+                    add(case, oid, t, fid, why, "", k)
+    out.sort(key=lambda kv: kv[0])
+    return [row for _, row in out]
+
+
+def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | None = None,
+                   policy: Sequence[Any] | None = None) -> Workbook:
+    """The whole report; ``policy`` holds :class:`planner.analysis.policy.PolicyCost` items."""
+    from planner.analysis.policy import POLICY_COLUMNS, SHADOW_COLUMNS, shadow_prices
+    from planner.report.dashboard import add_dashboard
+
+    info = info or RunInfo(plan.source)
+    wb = Workbook()
+    assert wb.active is not None
+    wb.remove(wb.active)
+    cur = plan.settings.currency
+    fmts = _formats(cur)
+    notes: list[str] = []
+    ix = Index.build(plan)
+    names = [r.name for r in results]
+    cases = {n: build_case(plan, ix, n) for n in dict.fromkeys(names)
+             if n == "base" or n in plan.scenarios}
+
+    # the contract's tidy tables
+    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_COLUMNS}
+    for r in results:
+        tables["Summary"].append(r.summary)
+        tables["Plan"].extend(r.plan)
+        tables["Stock"].extend(r.stock)
+        tables["Exposure"].extend(r.exposure)
+        tables["Constraints"].extend(r.constraints)
+    for name, columns in TABLE_COLUMNS.items():
+        sheets = write_split(wb, name, columns, number_periods(plan, tables[name]), fmts, notes)
+        if name == "Constraints":
+            _highlight_binding_caps(sheets, len(tables[name]))
+
+    # answers
+    policy_rows = [p.as_row() for p in policy or []]
+    ws = write_split(wb, "Policy costs", POLICY_COLUMNS, policy_rows, fmts, notes)[0]
+    if not policy_rows:
+        ws.cell(row=2, column=1, value="Policy costs were not computed for this run "
+                "(or the base case has no active rule, cap or stockpile minimum).")
+    shadows = [s for r in results if r.status == "optimal" for s in shadow_prices(plan, r)]
+    ws = write_split(wb, "Shadow prices", SHADOW_COLUMNS, [s.as_row() for s in shadows],
+                     fmts, notes)[0]
+    ws.column_dimensions[get_column_letter(SHADOW_COLUMNS.index("sentence") + 1)].width = 100
+    explained = [{"scenario": r.name, "explanation": line}
+                 for r in results for line in r.explanation]
+    if explained:
+        ws = write_split(wb, "Infeasibility", ["scenario", "explanation"], explained, fmts,
+                         notes)[0]
+        ws.column_dimensions["B"].width = 130
+    write_split(wb, "Excluded offers", EXCLUDED_COLUMNS,
+                number_periods(plan, excluded_offers(plan, ix, list(cases.values()))), fmts,
+                notes)
+    # concentration per material x stage x period; its notes go to the Notes sheet
+    risk_notes = add_supply_risk_sheet(wb, plan, results, fmts)
+    ws = write_split(wb, "Run", ["item", "value", "unit", "note"],
+                     run_rows(plan, results, info), fmts, notes, stream=False)[0]
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 70
+    for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+        row[0].alignment = Alignment(horizontal="left")
+
+    note_rows: list[dict[str, Any]] = [{"kind": "warning", "case": "", "note": w}
+                                       for w in plan.warnings]
+    note_rows.extend({"kind": "report", "case": "", "note": n} for n in notes)
+    note_rows.extend({"kind": "supply risk", "case": "", "note": n} for n in risk_notes)
+    note_rows.extend({"kind": str(r.status), "case": r.name, "note": r.message}
+                     for r in results if r.message)
+    note_rows.extend({"kind": "plan", "case": r.name, "note": n}
+                     for r in results for n in r.notes)
+    ws = write_split(wb, "Notes", ["kind", "case", "note"], note_rows, fmts)[0]
+    ws.column_dimensions["C"].width = 120
+
+    header = [("Input", Path(info.input_path or plan.source).name),
+              ("Run (UTC)", info.started.strftime("%Y-%m-%d %H:%M"))]
+    bad = [r.name for r in results if r.explanation]
+    if bad:
+        header.append(("Infeasible", f"{', '.join(bad)}: see the Infeasibility sheet"))
+    failed = [r for r in results if r.message and not r.explanation]
+    for r in failed:
+        header.append((f"Not solved: {r.name}", f"{r.status}: {r.message}"))
+    base_shadows = [s.sentence for s in shadows if s.scenario == (names[0] if names else "")]
+    add_dashboard(wb, plan, results, cases, header, policy_rows, base_shadows)
+    wb.active = 0
+    return wb
+
+
+def _highlight_binding_caps(sheets: Sequence[Worksheet], n_rows: int) -> None:
+    """Conditional formatting: cap rows with (near) zero slack are binding.
+
+    ``n_rows`` is the table's length over all ``sheets`` (streamed rows are not
+    in the sheet yet, so ``max_row`` cannot tell).
+    """
+    for k, ws in enumerate(sheets):
+        last = min(xt.MAX_ROWS, n_rows - k * xt.MAX_ROWS) + 1
+        if last < 2:
+            continue
+        ws.conditional_formatting.add(
+            f"A2:F{last}",
+            FormulaRule(formula=['AND($C2="cap",ABS($E2)<=0.000001)'], fill=BINDING_FILL))
+
+
+def write_report(plan: PlanData, results: list[CaseResult], path: str | Path,
+                 info: RunInfo | None = None, policy: Sequence[Any] | None = None) -> Path:
+    """Build the report and write it atomically."""
+    return save_atomic(build_workbook(plan, results, info, policy), path)

@@ -1,0 +1,3 @@
+"""Decisions under disruption: stress tests without foresight, Monte Carlo,
+stockpile sizing and the two-stage hedge.
+"""

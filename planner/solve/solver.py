@@ -1,0 +1,267 @@
+"""Solve a built model with HiGHS, with duals: the typed solver boundary.
+
+Models go through Pyomo's HiGHS interface, or as arrays (planner.solve.arrays)
+when they are large.
+
+Every termination is mapped to a :class:`Status`; no solver exception leaks
+out.  A status that is not a result (``error``, ``unknown``,
+``solver_missing``) always carries its cause: HiGHS's own words where it gave
+any, and the planner's explanation.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+from planner.inputs.data import Settings
+from planner.solve.arrays import DIRECT_ABOVE
+from planner.solve.status import CAUSES, Status
+
+if TYPE_CHECKING:
+    from planner.solve.warm import WarmStart
+
+
+_STATUS = {
+    TerminationCondition.convergenceCriteriaSatisfied: Status.OPTIMAL,
+    TerminationCondition.provenInfeasible: Status.INFEASIBLE,
+    TerminationCondition.locallyInfeasible: Status.INFEASIBLE,
+    # Every cost is non-negative, so the objective is bounded below by 0:
+    # "infeasible or unbounded" can only be infeasible here.
+    TerminationCondition.infeasibleOrUnbounded: Status.INFEASIBLE,
+    TerminationCondition.unbounded: Status.UNBOUNDED,
+    TerminationCondition.maxTimeLimit: Status.TIME_LIMIT,
+    TerminationCondition.iterationLimit: Status.ITERATION_LIMIT,
+    TerminationCondition.interrupted: Status.INTERRUPTED,
+    TerminationCondition.objectiveLimit: Status.OBJECTIVE_LIMIT,
+    TerminationCondition.error: Status.ERROR,
+    TerminationCondition.unknown: Status.UNKNOWN,
+}
+
+@dataclass
+class SolveResult:
+    """What the solver said, and whether values were loaded into the model."""
+
+    status: Status
+    seconds: float
+    has_solution: bool
+    duals: dict[Any, float] = field(default_factory=dict)
+    #: why the solve ended as it did (empty for an optimum): the planner's words,
+    #: then HiGHS's own where it gave any
+    message: str = ""
+    #: the solve started from a warm basis (:mod:`planner.solve.warm`)
+    warm: bool = False
+    #: this solve's optimal basis, when asked for (``solve(..., capture=True)``)
+    basis: WarmStart | None = None
+
+
+def solver_options(settings: Settings, overrides: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """HiGHS options from Settings (time_limit, threads, method, gap), CLI overrides last.
+
+    ``method`` ``choose`` is passed on as HiGHS's own ``solver=choose``, so a command
+    line ``--method choose`` overrides a Settings ``method``.  ``threads`` above
+    :data:`MAX_THREADS` is clamped to it (see :func:`clamp_threads`).
+    """
+    opts: dict[str, Any] = {}
+    if settings.time_limit:
+        opts["time_limit"] = float(settings.time_limit)
+    if settings.threads:
+        opts["threads"] = int(settings.threads)
+    if settings.method and settings.method != "choose":
+        opts["solver"] = settings.method
+    opts.update(gap_options(settings.gap))
+    opts.update({k: v for k, v in (overrides or {}).items()
+                 if v is not None and k not in NOT_SOLVER_OPTIONS})
+    if opts.get("threads"):
+        opts["threads"] = clamp_threads(int(opts["threads"]))[0]
+    return opts
+
+
+#: run options that travel with the solver options but are not HiGHS's
+NOT_SOLVER_OPTIONS = frozenset({"export_lp"})
+
+#: the most solver threads the planner asks HiGHS for: this machine's processors
+MAX_THREADS = max(1, os.cpu_count() or 1)
+
+
+def clamp_threads(threads: int) -> tuple[int, str | None]:
+    """``threads`` limited to :data:`MAX_THREADS`, and a warning when it was cut.
+
+    HiGHS aborts or fails on absurd counts (1000, 100000); more threads than
+    processors never helps an LP.
+    """
+    if threads > MAX_THREADS:
+        return MAX_THREADS, (f"{threads} solver threads asked for, but this machine has "
+                             f"{MAX_THREADS} processor(s); using {MAX_THREADS}.")
+    return threads, None
+
+
+def gap_options(gap: float | None) -> dict[str, Any]:
+    """HiGHS options for a relative optimality gap: the duality-gap tolerances of the
+    interior-point and PDLP methods (simplex always solves to optimality)."""
+    if gap is None:
+        return {}
+    return {"ipm_optimality_tolerance": float(gap), "pdlp_d_gap_tol": float(gap)}
+
+
+
+
+def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None,
+           warm: WarmStart | None = None, capture: bool = False) -> Any:
+    """One HiGHS call, without loading anything into the model.
+
+    ``options["translator"]`` may force ``"pyomo"`` or ``"direct"``; the default
+    ``"auto"`` picks by size (:data:`DIRECT_ABOVE`).  Either way the result offers
+    termination_condition, solution_status and solution_loader.load_vars() /
+    get_duals().  With ``warm`` or ``capture`` and :func:`planner.solve.warm.applies`,
+    the model goes as arrays (:func:`planner.solve.warm.solve_compiled`) and the result
+    is a :class:`planner.solve.warm.Outcome`; a model that does not fit ``warm``'s basis
+    is solved cold by the translator it would have had anyway.
+    """
+    opts = dict(options or {})
+    asked = opts.pop("translator", None) or "auto"
+    opts.pop("warm", None)
+    translator = asked
+    if translator == "auto":
+        translator = "direct" if model.nvariables() > DIRECT_ABOVE else "pyomo"
+    # A forced Pyomo interface means no arrays, hence no basis to start from.
+    if (warm is not None or capture) and asked != "pyomo":
+        from planner.solve import warm as warm_mod
+
+        if warm_mod.applies(model, options):
+            c = warm_mod.compile_model(model)
+            fits = warm is not None and warm.fits(c)
+            if capture or fits or translator == "direct":
+                return warm_mod.solve_compiled(c, opts, warm if fits else None)
+    if translator == "direct":
+        from planner.solve import arrays as highs_direct
+
+        return highs_direct.solve(model, opts)
+    time_limit = opts.pop("time_limit", None)
+    threads = opts.pop("threads", None)
+    from planner.solve.runtime import prepare
+
+    prepare(threads)
+    kwargs: dict[str, Any] = {"load_solutions": False,
+                              "raise_exception_on_nonoptimal_result": False,
+                              "solver_options": {"output_flag": False, **opts}}
+    if time_limit:
+        kwargs["time_limit"] = float(time_limit)
+    if threads:
+        kwargs["threads"] = int(threads)
+    return SolverFactory("highs").solve(model, **kwargs)
+
+
+def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
+          warm: WarmStart | None = None, capture: bool = False) -> SolveResult:
+    """Solve ``model`` in place; load primal values and duals when a solution exists.
+
+    ``warm``: start simplex from this basis (the base case's) when the model has
+    its structure; ``capture``: return this solve's optimal basis in
+    ``SolveResult.basis``.  Both only where :func:`planner.solve.warm.applies`; without
+    them the solve is exactly the cold one.
+    """
+    start = time.perf_counter()
+    if next(model.component_data_objects(pyo.Var, active=True), None) is None:
+        # Nothing to decide (e.g. the blank template): the empty plan is optimal.
+        return SolveResult(Status.OPTIMAL, time.perf_counter() - start, True)
+    try:
+        res = _highs(model, options, warm, capture)
+    except ImportError as exc:
+        return SolveResult(Status.SOLVER_MISSING, time.perf_counter() - start, False,
+                           message=f"{CAUSES[Status.SOLVER_MISSING]}: {exc}. "
+                                   "Reinstall the planner (pip install -e .).")
+    except Exception as exc:  # noqa: BLE001 - report solver failures as a status
+        return SolveResult(Status.ERROR, time.perf_counter() - start, False,
+                           message=f"{CAUSES[Status.ERROR]}: {type(exc).__name__}: {exc}")
+    warmed = False
+    basis = None
+    if warm is not None or capture:
+        from planner.solve import warm as warm_mod
+
+        if isinstance(res, warm_mod.Outcome):
+            warmed = res.warm
+            res = res.results
+            basis = warm_mod.capture(res) if capture else None
+    status = _STATUS.get(res.termination_condition, Status.UNKNOWN)
+    has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    message = "" if status is Status.OPTIMAL else _cause(status, res)
+    duals: dict[Any, float] = {}
+    if has:
+        res.solution_loader.load_vars()
+        if status is Status.OPTIMAL:
+            try:
+                duals = dict(res.solution_loader.get_duals())
+            except Exception:  # noqa: BLE001 - duals are optional extras
+                duals = {}
+    if status is Status.OPTIMAL:
+        _lexicographic(model, options)
+    return SolveResult(status, time.perf_counter() - start, has, duals, message=message,
+                       warm=warmed, basis=basis)
+
+
+def _cause(status: Status, res: Any) -> str:
+    """The planner's words for ``status``, then what HiGHS said (its model status)."""
+    said = getattr(res, "highs_status", None)
+    term = getattr(res.termination_condition, "name", str(res.termination_condition))
+    words = CAUSES[status]
+    if status.is_failure:
+        words += f" (termination: {term}" + (f"; HiGHS: {said}" if said else "") + ")"
+    return words
+
+
+def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> None:
+    """Among cost-optimal plans, load the one the model's tie-breaks prefer.
+
+    The model declares its tie-breaks (``model.tie_breaks``: callables that return an
+    expression to minimise, or None to skip; see :data:`planner.model.build.TIE_BREAKS`).
+    The active objective is held at its optimum, then each
+    tie-break is minimised in turn, each held at its own optimum for the next.  This
+    solver layer knows nothing of what they mean.  Duals stay those of the cost
+    model; when a stage fails, the plan of the last stage that solved stands (it is
+    equally optimal).  Everything added is removed and only the objective that was
+    active goes back on (a caller may have deactivated another, e.g. a stress model's
+    own total_cost).
+    """
+    stages = getattr(model, "tie_breaks", ())
+    if not stages:
+        return
+    objective = next(model.component_data_objects(pyo.Objective, active=True))
+    before = {c.local_name for c in model.component_objects(descend_into=False)}
+    held: list[Any] = [objective.expr]
+    bests = [pyo.value(objective)]
+    objective.deactivate()
+    try:
+        for stage in stages:
+            expr = stage(model)
+            if expr is None:
+                continue
+            for i, (e, best) in enumerate(zip(held, bests, strict=True)):
+                name = f"_tie_hold_{i}"
+                if model.component(name) is None:
+                    # Held at the optimum itself: HiGHS's own feasibility tolerance is
+                    # the only slack, so a tie-break cannot raise the cost it reports.
+                    model.add_component(name, pyo.Constraint(expr=e <= best))
+            model.del_component("_tie_goal")
+            model._tie_goal = pyo.Objective(expr=expr, sense=pyo.minimize)
+            try:
+                res = _highs(model, options)
+            except Exception:  # noqa: BLE001 - the last plan stands
+                break
+            if res.solution_status != SolutionStatus.optimal:
+                break
+            res.solution_loader.load_vars()
+            held.append(expr)
+            bests.append(pyo.value(expr))
+    finally:
+        for comp in list(model.component_objects(descend_into=False)):
+            if comp.local_name not in before:
+                model.del_component(comp)
+        objective.activate()

@@ -1,0 +1,3 @@
+"""openpyxl helpers every workbook writer uses: safe cells, tidy tables (streamed
+when large), and the atomic save.
+"""
