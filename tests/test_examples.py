@@ -389,3 +389,184 @@ def test_lithium_story(lith: tuple[RunOutcome, dict[str, Rows]]) -> None:
         assert r2.total_cost is not None
         assert f"{_m(base - r2.total_cost)} M USD" in text, policy
     assert (LITH / "chart.png").stat().st_size > 10_000
+
+
+# --- the rare-earth hedge ------------------------------------------------------------
+
+
+def musd(x: float) -> str:
+    return f"{x / 1e6:,.1f} M USD"
+
+
+def tonnes(x: float) -> str:
+    return f"{x:,.1f} t"
+
+
+@pytest.fixture(scope="module")
+def rare_hedge(tmp_path_factory: pytest.TempPathFactory
+               ) -> tuple[dict[str, Rows], dict[str, Rows]]:
+    """The example's hedge report and that of the base plan's commitments (all probability
+    on the base case, ``build.py --base-plan``), each hedged afresh and read back."""
+    from planner.api import hedge, write_hedge
+
+    folder = tmp_path_factory.mktemp("re-hedge")
+    build = _module(RARE / "build.py")
+    out = []
+    for path in (RARE / "rare_earths.xlsx", build.build_base_plan(folder / "base-plan.xlsx")):
+        plan = load(path)
+        result = hedge(plan)
+        assert result.exit_code == 0
+        out.append(read_tables(write_hedge(plan, result, folder / f"{path.stem}-hedge.xlsx")))
+    return out[0], out[1]
+
+
+def hedge_facts(t: dict[str, Rows], b: dict[str, Rows]) -> dict[str, Any]:
+    """The figures the README's hedge section reads, from the two reports."""
+    measure = {r["measure"]: r["value"] for r in t["Hedge"]}
+    cases = {r["scenario"]: r for r in t["Hedge scenarios"]}
+    base_cases = {r["scenario"]: r for r in b["Hedge scenarios"]}
+    summary = {r["scenario"]: r for r in t["Summary"]}
+    base_summary = {r["scenario"]: r for r in b["Summary"]}
+    return {"measure": measure, "cases": cases, "base_cases": base_cases,
+            "summary": summary, "base_summary": base_summary,
+            "orders": {r["offer"]: r for r in t["Commitments"]},
+            "base_orders": {r["offer"]: r for r in b["Commitments"]}}
+
+
+def test_hedged_commitments_hold_in_every_case(
+        rare_hedge: tuple[dict[str, Rows], dict[str, Rows]],
+        rare: tuple[RunOutcome, dict[str, Rows]]) -> None:
+    """Each case's recourse solves with the shared 2026 orders, buys exactly them in 2026,
+    and the measures are as the contract says: EVPI >= 0, VSS >= 0, a frontier that
+    never trades a lower CVaR for a lower expected cost."""
+    t, b = rare_hedge
+    plan = load(RARE / "rare_earths.xlsx")
+    f = hedge_facts(t, b)
+    names = ["base", *plan.scenarios]
+    assert [r["scenario"] for r in t["Hedge scenarios"]] == names
+    assert sum(r["probability"] for r in t["Hedge scenarios"]) == pytest.approx(1.0)
+    assert [r["scenario"] for r in t["Summary"]] == names
+    assert all(r["status"] == "optimal" for r in t["Summary"])
+    orders = {o: r["volume"] for o, r in f["orders"].items()}
+    assert orders and all(str(r["period"]) == "2026" for r in t["Commitments"])
+    for name in names:
+        bought = {r["offer"]: r["volume"] for r in t["Plan"]
+                  if r["scenario"] == name and str(r["period"]) == "2026"}
+        assert bought.keys() == orders.keys(), name
+        for offer, vol in orders.items():
+            assert bought[offer] == pytest.approx(vol, rel=1e-6, abs=1e-6), (name, offer)
+            cap = plan.offers[offer].max_volume
+            assert cap is None or vol <= cap + TOL
+        assert f["cases"][name]["total_cost"] >= f["cases"][name]["foresight_cost"] - 1e-3
+    m = f["measure"]
+    assert m["evpi"] >= -1e-3 and m["vss"] >= -1e-3
+    assert m["objective"] == pytest.approx(m["expected_cost"])  # risk_weight 0
+    expected = sum(r["probability"] * r["total_cost"] for r in t["Hedge scenarios"])
+    assert m["expected_cost"] == pytest.approx(expected)
+    # VSS is the expected cost of the base plan's own 2026 orders, re-solved in every
+    # case (the --base-plan report), minus the hedge's
+    p = {r["scenario"]: r["probability"] for r in t["Hedge scenarios"]}
+    with_base = sum(p[n] * r["total_cost"] for n, r in f["base_cases"].items())
+    assert with_base - m["expected_cost"] == pytest.approx(m["vss"], rel=1e-6)
+    assert b["Hedge"][0]["value"] == pytest.approx(f["cases"]["base"]["foresight_cost"])
+    run_2026 = {r["offer"]: r["volume"] for r in rare[1]["Plan"]
+                if r["scenario"] == "base" and str(r["period"]) == "2026"}
+    assert run_2026 == pytest.approx({o: r["volume"] for o, r in f["base_orders"].items()})
+    front = sorted(t["Frontier"], key=lambda r: r["risk_weight"])
+    assert [r["risk_weight"] for r in front] == [0, 0.25, 0.5, 0.75, 1]
+    for lo, hi in zip(front, front[1:], strict=False):
+        assert hi["expected_cost"] >= lo["expected_cost"] - 1e-3
+        assert hi["cvar"] <= lo["cvar"] + 1e-3
+
+
+def test_readme_hedge_numbers_match_the_report(
+        rare_hedge: tuple[dict[str, Rows], dict[str, Rows]]) -> None:
+    """Every figure of the README's "What to sign now: the hedge" section, from the
+    reports of a fresh hedge run."""
+    t, b = rare_hedge
+    text = (RARE / "README.md").read_text(encoding="utf-8")
+    start = text.index("## What to sign now: the hedge")
+    end = text.find("\n## ", start + 1)
+    section = " ".join(text[start:end if end > 0 else None].split())  # lines rewrapped
+    f = hedge_facts(t, b)
+    m, cases, base_cases = f["measure"], f["cases"], f["base_cases"]
+    summary, base_summary = f["summary"], f["base_summary"]
+    orders, base_orders = f["orders"], f["base_orders"]
+
+    def has(s: str) -> None:
+        assert s in section, s
+
+    # the probabilities
+    for name, r in cases.items():
+        has(f"| {name} | {r['probability']:.0%} |")
+    # what to sign, per offer (hedge and base plan) and per supplier
+    for offer, r in orders.items():
+        base_vol = base_orders[offer]["volume"] if offer in base_orders else 0.0
+        has(f"| {r['supplier']} | {offer} | {tonnes(r['volume'])} | {tonnes(base_vol)} |")
+    assert base_orders.keys() <= orders.keys()
+    suppliers: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in orders.values():
+        suppliers[r["supplier"]][0] += r["volume"]
+        suppliers[r["supplier"]][1] += r["expected_cost"]
+    for name, (vol, cost) in suppliers.items():
+        has(f"**{name}**: {tonnes(vol)}, {musd(cost)}")
+    assert not {"MP Materials", "Neo Performance", "Solvay"} & suppliers.keys()
+    plan = load(RARE / "rare_earths.xlsx")
+    for offer in ("Lynas_Dy", "Lynas_Tb"):  # Lynas's whole yearly contracts
+        assert orders[offer]["volume"] == pytest.approx(plan.offers[offer].max_volume)
+    has(f"{musd(sum(r['expected_cost'] for r in orders.values()))} in all")
+    has(f"{musd(sum(r['expected_cost'] for r in base_orders.values()))} for the base plan's")
+    dy26 = {r["scenario"]: r for r in t["Stock"] if r["material"] == "Dy_oxide"
+            and str(r["period"]) == "2026"}["base"]
+    has(f"{tonnes(dy26['stock'])} of Dy")
+    # 65% of 2026 Dy and Tb is separated in China, the CRMA cap
+    for mat in ("Dy_oxide", "Tb_oxide"):
+        share = next(r["share"] for r in t["Exposure"] if r["scenario"] == "base"
+                     and r["material"] == mat and str(r["period"]) == "2026"
+                     and r["stage"] == "separation" and r["country"] == "CHN")
+        assert share == pytest.approx(0.65)
+    # the cost, in the expected case and if nothing happens
+    p = {n: r["probability"] for n, r in cases.items()}
+    with_base = sum(p[n] * r["total_cost"] for n, r in base_cases.items())
+    has(f"expected cost is **{musd(m['expected_cost'])}**")
+    has(f"{musd(with_base)} with the base plan's")
+    has(f"VSS, **{musd(m['vss'])}**")
+    base = cases["base"]
+    has(f"{musd(base['total_cost'])} instead of {musd(base['foresight_cost'])}")
+    has(f"**{musd(base['total_cost'] - base['foresight_cost'])}** more")
+    has(f"holding {musd(summary['base']['holding_cost'])} instead of "
+        f"{musd(base_summary['base']['holding_cost'])}")
+    assert base["total_cost"] - base["foresight_cost"] == pytest.approx(
+        summary["base"]["holding_cost"] - base_summary["base"]["holding_cost"])
+    # each case, with the hedge and with the base plan's commitments
+    for name, r in cases.items():
+        has(f"| {name} | {musd(r['total_cost'])} | {tonnes(summary[name]['unmet_demand'])} | "
+            f"{musd(base_cases[name]['total_cost'])} | "
+            f"{tonnes(base_summary[name]['unmet_demand'])} | {musd(r['foresight_cost'])} |")
+    # the China denial
+    deny, base_deny = "China_denies_HREE", base_summary["China_denies_HREE"]
+    assert cases[deny]["total_cost"] == pytest.approx(cases[deny]["foresight_cost"])
+    has(f"{tonnes(base_deny['unmet_demand'] - summary[deny]['unmet_demand'])} less")
+    has(f"{musd(cases[deny]['money'])} against {musd(base_cases[deny]['money'])}")
+    has(f"{musd(base_cases[deny]['total_cost'] - cases[deny]['total_cost'])} less")
+    for name in ("Kuantan_outage_2028", "EV_demand_surge"):
+        assert summary[name]["unmet_demand"] == pytest.approx(0, abs=TOL)
+        has(f"{musd(base_summary[name]['stockpile_shortfall_cost'])} ({name})")
+    has(f"against {musd(summary['Kuantan_outage_2028']['stockpile_shortfall_cost'])} and "
+        f"{musd(summary['EV_demand_surge']['stockpile_shortfall_cost'])} with the hedge")
+    assert p[deny] * (base_cases[deny]["total_cost"] - cases[deny]["total_cost"]) > m["vss"] / 2
+    # EVPI
+    has(f"EVPI is **{musd(m['evpi'])}**")
+    spike = cases["NdPr_price_spike"]
+    has(f"{musd(spike['total_cost'])} against {musd(spike['foresight_cost'])}")
+    gap = {n: p[n] * (r["total_cost"] - r["foresight_cost"]) for n, r in cases.items()}
+    assert gap["NdPr_price_spike"] > m["evpi"] / 2
+    for name in (deny, "Myanmar_stops"):
+        assert gap[name] == pytest.approx(0, abs=1e-3)
+    # the frontier: flat, at the denial case's cost
+    front = t["Frontier"]
+    for r in front:
+        assert r["expected_cost"] == pytest.approx(m["expected_cost"], rel=1e-9)
+        assert r["cvar"] == pytest.approx(m["cvar"], rel=1e-9)
+    assert m["cvar"] == pytest.approx(cases[deny]["total_cost"])
+    has(f"expected cost {musd(m['expected_cost'])} and CVaR {musd(m['cvar'])}")

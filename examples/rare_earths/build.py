@@ -4,7 +4,9 @@ Every figure carries its source tag from the project's source notes on rare eart
 ``source`` column: [S] primary or reputable source, [S2] weaker source, [D]
 arithmetic on sourced values, [I] illustrative assumption.  A ``Sources`` sheet
 lists the references behind the tags.  Run ``python examples/rare_earths/build.py``
-to rewrite the workbook next to this script.
+to rewrite the workbook next to this script; ``build.py --base-plan OUT.xlsx`` writes
+the comparison workbook of the README's hedge section (all probability on the base
+case, see :func:`build_base_plan`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ SOURCES = [
      "country [S]; applied here as a company policy [I]."),
     ("JOGMEC", "Japan's national stockpile: generally 60 days of consumption, up to 180 days "
      "for high-risk minerals [S]; the 60/180-day targets here follow it [I]."),
+    ("Probabilities", "planner hedge's Probabilities sheet: no source gives the odds of "
+     "these cases, so every probability is [I], with a one-line rationale naming the "
+     "sourced facts it leans on ([S]/[D] as above)."),
     ("Source notes", "All figures come from the project's source notes on rare earths "
      "(public figures with the tags above), summarised on this sheet."),
 ]
@@ -86,6 +91,15 @@ def settings() -> list[Row]:
         {"setting": "shortage_penalty", "value": SHORTAGE_PENALTY,
          "source": "[I] priority weight: unmet demand stops the magnet line; the stockpile "
                    "penalty is the default, half of it spread over the horizon"},
+        {"setting": "commit_through", "value": YEARS[0],
+         "source": "[I] planner hedge: the 2026 orders are what the buyer signs now; from "
+                   "2027 it buys knowing which case has come"},
+        {"setting": "risk_weight", "value": 0,
+         "source": "[I] planner hedge: risk neutral (least expected cost); the hedge "
+                   "report's Frontier sheet shows what a higher weight would buy"},
+        {"setting": "cvar_level", "value": 0.9,
+         "source": "[I] planner hedge: CVaR is the expected cost of the worst 10% of "
+                   "probability, the China denial case's share"},
     ]
 
 
@@ -399,6 +413,34 @@ def scenarios() -> list[Row]:
     return rows
 
 
+#: planner hedge: the probability of each case, 2026-2030 [I].  No source in the
+#: project's notes gives one; each rationale names the sourced facts it leans on.
+PROBABILITIES: list[tuple[str, float, str]] = [
+    ("base", 0.50,
+     "[I] the remainder: no listed shock in 2027-2030"),
+    ("China_denies_HREE", 0.10,
+     "[I] Dy/Tb export licences exist since Apr 2025 (MOFCOM No. 18) [S] and the Oct 2025 "
+     "expansions are only suspended until 10 Nov 2026 [S]; a full denial to this buyer "
+     "for four years is judged a 1-in-10 tail"),
+    ("Kuantan_outage_2028", 0.05,
+     "[I] a year-long outage of a single running plant is rare; no outage record in the "
+     "source notes"),
+    ("Myanmar_stops", 0.10,
+     "[I] Myanmar mining fell from 43,000 to 31,000 t REO in 2023-2024 (USGS) [S], "
+     "-28% [D]: Kachin supply is unstable"),
+    ("NdPr_price_spike", 0.15,
+     "[I] China's NdPr oxide price rose from 53.8 to 74.5 USD/kg, Mar-Dec 2025 (SMM) [D], "
+     "+38% in nine months; a further +80% from 2027 is judged the likeliest shock"),
+    ("EV_demand_surge", 0.10,
+     "[I] +30% demand from 2028 is an upside case for the magnet maker's order book"),
+]
+
+
+def probabilities() -> list[Row]:
+    return [{"scenario": name, "probability": p, "source": src}
+            for name, p, src in PROBABILITIES]
+
+
 def data() -> dict[str, list[Row]]:
     """Sheet name -> rows of the example workbook."""
     return {
@@ -415,12 +457,13 @@ def data() -> dict[str, list[Row]]:
         "Rules": rules(),
         "Caps": caps(),
         "Scenarios": scenarios(),
+        "Probabilities": probabilities(),
     }
 
 
 EXTRA: dict[str, Sequence[str]] = {name: ["source"] for name in
          ("Settings", "Materials", "Demand", "Stockpile", "Countries", "Facilities", "Routes",
-          "Offers", "Rules", "Caps", "Scenarios")}
+          "Offers", "Rules", "Caps", "Scenarios", "Probabilities")}
 
 
 def build(path: Path = OUT) -> Path:
@@ -428,5 +471,29 @@ def build(path: Path = OUT) -> Path:
     return write_workbook(path, data(), extra=EXTRA, sources=SOURCES)
 
 
+def build_base_plan(path: Path) -> Path:
+    """Write the example with all probability on the base case, for comparison.
+
+    ``planner hedge`` on it signs the base plan's own 2026 orders (the least cost of
+    the base case alone) and re-solves every other case, at probability 0, from them:
+    its Hedge scenarios and Summary sheets show what the base plan's commitments lead
+    to in each case, next to the hedge report of the example itself.
+    """
+    rows = data()
+    rows["Probabilities"] = [
+        {"scenario": name, "probability": 1.0 if name == "base" else 0.0,
+         "source": "[I] comparison only: the base plan's commitments, every other case "
+                   "re-solved from them"}
+        for name, _, _ in PROBABILITIES]
+    return write_workbook(path, rows, extra=EXTRA, sources=SOURCES)
+
+
 if __name__ == "__main__":
-    print(build())
+    import sys
+
+    if sys.argv[1:2] == ["--base-plan"] and len(sys.argv) == 3:
+        print(build_base_plan(Path(sys.argv[2])))
+    elif len(sys.argv) == 1:
+        print(build())
+    else:
+        sys.exit("usage: build.py [--base-plan OUT.xlsx]")
