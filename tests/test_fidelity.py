@@ -410,7 +410,8 @@ def test_policy_cost_says_how_much_is_stock_left_at_the_end(tmp_path: Path) -> N
     assert pc.policy == "stockpile minimums"
     assert pc.cost_added == pytest.approx(1_100)
     assert pc.end_stock_value == pytest.approx(1_000)
-    assert pc.note.startswith("91% of it (1,000 USD) is 20.0 t more stock left at the end")
+    assert pc.note.startswith("it leaves 20.0 t more stock at the end of the horizon, worth "
+                              "1,000 USD at the plan's purchase prices (91% of the cost added)")
 
 
 # --- ties: steady volumes ---------------------------------------------------------------

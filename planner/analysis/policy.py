@@ -125,14 +125,10 @@ def policy_costs(plan: PlanData, base: CaseResult, ix: Index | None = None,
                         "min_volume commitments)")
             elif held > TOL and added > TOL:
                 tonnes = sum(max(0.0, q) for q in extra.values())
-                note = (f"{held / added:.0%} of it ({money(held, plan.settings.currency)}) "
-                        f"is {tonnes:,.1f} t more stock left at the end of the horizon, "
-                        "valued at the plan's purchase prices (see Materials end_value)")
-        elif base.status == "infeasible":
-            note = ("without it the base case has a plan" if res.status == "optimal"
-                    else "the base case stays infeasible without it")
-        else:
-            note = f"re-solve ended {res.status}"
+                share = f" ({held / added:.0%} of the cost added)" if held <= added else ""
+                note = (f"it leaves {tonnes:,.1f} t more stock at the end of the horizon, "
+                        f"worth {money(held, plan.settings.currency)} at the plan's purchase "
+                        f"prices{share} (Materials end_value credits stock left at the end)")
         pc = PolicyCost(name, kind, sheet, row, basis, str(res.status), total, added, note,
                         held)
         out.append(pc)

@@ -125,7 +125,9 @@ def _progress(r: CaseResult) -> None:
 
 
 def _policy_progress(p: api.PolicyCost) -> None:
-    added = "" if p.cost_added is None else f"  adds {p.cost_added:,.2f}"
+    added = "" if p.cost_added is None else f"  adds {p.cost_added + 0.0:,.2f}"
+    if p.cost_added is not None and abs(p.cost_added) < 0.005:
+        added = "  adds 0.00"
     click.echo(f"  {p.policy:<36} {p.status:<12}{added}  {p.note}".rstrip())
 
 

@@ -355,7 +355,7 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
     row = _write_block(ws, row, "Cases", [
         ("case", "case", None, 16), ("status", "status", None, 12),
         ("total_cost", "total cost", money, 16),
-        ("vs_base", "vs base", signed, 16),
+        ("vs_base", "vs base", signed, 20),
         ("money", "real spend", money, 16),
         ("penalties", "penalties (not money)", money, 16),
         ("unmet_demand", "unmet demand", '#,##0.0 "t"', 13),

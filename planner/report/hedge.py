@@ -140,6 +140,10 @@ def _dashboard(wb: Workbook, plan: PlanData, result: HedgeResult) -> None:
         if style in fonts:
             cell.font = fonts[style]
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if style not in fonts:
+            # Spreadsheets do not grow a row for wrapped text on their own (LibreOffice
+            # overlaps it): about 120 characters fit a line of the 130-wide column.
+            ws.row_dimensions[row].height = 15 * max(1, -(-len(str(text)) // 120))
         row += 1
 
 
