@@ -319,3 +319,24 @@ def test_api_run_refuses_to_write_over_its_input(tmp_path: Path) -> None:
     src = wb.write(tmp_path, wb.valid_data(), "in.xlsx")
     with pytest.raises(InputError):
         api.run(src, out=src)
+
+
+def test_run_json_carries_each_cause(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """planner run --json prints one JSON document: statuses, causes, exit code, report."""
+    import json
+
+    src = wb.write(tmp_path, wb.valid_data())
+    out = tmp_path / "r.xlsx"
+    res = _run(["run", str(src), "-o", str(out), "--json", "--no-policy"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is True and doc["exit_code"] == 0 and doc["report"] == str(out)
+    assert [(c["scenario"], c["status"], c["total_cost"]) for c in doc["cases"]] == [
+        ("base", "optimal", pytest.approx(11_000)), ("ban_covered", "optimal",
+                                                     pytest.approx(16_000))]
+    monkeypatch.setattr(solve, "_highs", _failing_highs)
+    res = _run(["run", str(src), "-o", str(out), "--json", "--no-policy"])
+    assert res.exit_code == 3
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is False and doc["exit_code"] == 3
+    assert "scheduler exploded" in doc["cases"][0]["cause"]

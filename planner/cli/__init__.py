@@ -156,12 +156,17 @@ def _policy_progress(p: api.PolicyCost) -> None:
 @click.option("--export-lp", "export_lp", default=None, metavar="DIR",
               type=click.Path(file_okay=False),
               help="Write each case's LP as DIR/<case>.mps (any LP solver reads it).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document (cases, statuses, causes, report) instead of "
+                   "progress text.")
 def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: float | None,
         threads: int | None, method: str | None, gap: float | None, workers: int,
         dask_scheduler: str | None, warm: str | None, no_policy: bool,
-        export_lp: str | None) -> None:
+        export_lp: str | None, as_json: bool) -> None:
     """Validate PATH, solve the base case and scenarios, write the report."""
     import time
+
+    say = (lambda *_a, **_k: None) if as_json else click.echo
 
     from planner.report.workbook import RunInfo
     from planner.solve.solver import clamp_threads, gap_options
@@ -179,7 +184,7 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
     try:
         refuse_overwriting_input(path, target)
     except InputError as err:
-        _problems(err)
+        _problems(err, as_json)
         sys.exit(2)
     if export_lp:
         try:
@@ -191,12 +196,13 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
     try:
         plan = api.load(path)
         for w in plan.warnings:
-            click.echo(f"warning: {w}")
-        click.echo(f"Solving {plan.settings.plan_name}:")
-        results = api.solve_all(plan, list(scenarios) or None, options, _progress,
+            say(f"warning: {w}")
+        say(f"Solving {plan.settings.plan_name}:")
+        results = api.solve_all(plan, list(scenarios) or None, options,
+                                None if as_json else _progress,
                                 workers=workers, scheduler=dask_scheduler)
     except InputError as err:
-        _problems(err)
+        _problems(err, as_json)
         sys.exit(2)
     except ImportError:
         if dask_scheduler is None:
@@ -210,17 +216,27 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
         sys.exit(2)
     policy = None
     if not no_policy and any(r.name == "base" for r in results):
-        click.echo("What each policy costs (base case re-solved without it):")
+        say("What each policy costs (base case re-solved without it):")
         started = time.perf_counter()
-        policy = api.policy_costs(plan, results, options, _policy_progress)
+        policy = api.policy_costs(plan, results, options,
+                                  None if as_json else _policy_progress)
         info.policy_seconds = time.perf_counter() - started
     try:
         report = api.write(plan, results, target, info, policy)
     except OSError as exc:
         click.echo(f"Cannot write the report to {target}: {exc.strerror or exc}", err=True)
         sys.exit(2)
-    click.echo(f"Report: {report}")
+    say(f"Report: {report}")
     code = api.exit_code(results)
+    if as_json:
+        click.echo(json.dumps({
+            "ok": code == 0, "exit_code": code, "report": str(report),
+            "warnings": plan.warnings,
+            "cases": [{"scenario": r.name, "status": str(r.status),
+                       "total_cost": r.total_cost,
+                       "unmet_demand": r.summary.get("unmet_demand"),
+                       "cause": r.message, "explanation": r.explanation, "notes": r.notes}
+                      for r in results]}, indent=2))
     if code == 3:
         click.echo("planner: a case could not be solved; its cause is above and in the "
                    "report's Run sheet.", err=True)
