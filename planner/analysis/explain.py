@@ -1,7 +1,7 @@
 """Explain an infeasible case in the workbook's own terms.
 
-The case's model is handed to HiGHS as plain LP arrays (one column per Pyomo
-variable, one row per active constraint) and HiGHS computes an irreducible
+The case's model is handed to HiGHS as LP arrays by the planner's one translator
+(:func:`planner.solve.arrays.compile_model`) and HiGHS computes an irreducible
 infeasible subset (IIS): a set of constraints and variable bounds that cannot
 hold together, while dropping any one of them removes the conflict.  Each
 member is mapped back to the input row it comes from (offer ``min_volume`` to
@@ -20,14 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pyomo.environ as pyo
-from pyomo.repn import generate_standard_repn
 
 from planner.inputs.data import PlanData
 from planner.model.build import Groups, build_model
 from planner.scenario.cases import Case, Index
-from planner.solve.runtime import new_highs
+from planner.solve.arrays import compile_model, to_highs
 from planner.solve.solver import solve
 
 
@@ -51,47 +49,6 @@ class Conflict:
 
 # --- LP arrays and the IIS ---------------------------------------------------
 
-@dataclass
-class _Lp:
-    cols: list[Any]
-    rows: list[Any]
-    col_lo: np.ndarray
-    col_hi: np.ndarray
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    starts: np.ndarray
-    index: np.ndarray
-    value: np.ndarray
-
-
-def _lp_arrays(m: pyo.ConcreteModel) -> _Lp:
-    """The active linear constraints of ``m`` as row-wise arrays (constants moved right)."""
-    inf = float("inf")
-    cols = list(m.component_data_objects(pyo.Var, descend_into=True))
-    where = {id(v): j for j, v in enumerate(cols)}
-    col_lo = np.array([-inf if v.lb is None else float(v.lb) for v in cols])
-    col_hi = np.array([inf if v.ub is None else float(v.ub) for v in cols])
-    rows: list[Any] = []
-    lo: list[float] = []
-    hi: list[float] = []
-    starts: list[int] = []
-    index: list[int] = []
-    value: list[float] = []
-    for c in m.component_data_objects(pyo.Constraint, active=True, descend_into=True):
-        repn = generate_standard_repn(c.body, compute_values=True)
-        const = float(repn.constant or 0.0)
-        rows.append(c)
-        lo.append(-inf if c.lower is None else float(pyo.value(c.lower)) - const)
-        hi.append(inf if c.upper is None else float(pyo.value(c.upper)) - const)
-        starts.append(len(index))
-        for v, a in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-            index.append(where[id(v)])
-            value.append(float(a))
-    return _Lp(cols, rows, col_lo, col_hi, np.array(lo), np.array(hi),
-               np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
-               np.array(value))
-
-
 def compute_iis(m: pyo.ConcreteModel) -> tuple[list[tuple[Any, str]], list[tuple[Any, str]]]:
     """HiGHS's IIS of ``m``: (constraint, "lower"/"upper") and (variable, bound) members.
 
@@ -100,16 +57,9 @@ def compute_iis(m: pyo.ConcreteModel) -> tuple[list[tuple[Any, str]], list[tuple
     """
     import highspy
 
-    lp = _lp_arrays(m)
-    h = new_highs()
-    h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    h.addVars(len(lp.cols), np.where(np.isinf(lp.col_lo), -inf, lp.col_lo),
-              np.where(np.isinf(lp.col_hi), inf, lp.col_hi))
-    if lp.rows:
-        h.addRows(len(lp.rows), np.where(np.isinf(lp.row_lo), -inf, lp.row_lo),
-                  np.where(np.isinf(lp.row_hi), inf, lp.row_hi), len(lp.index),
-                  lp.starts, lp.index, lp.value)
+    # The one LP translator of the planner (the same arrays the large solves use).
+    lp = compile_model(m)
+    h = to_highs(lp)
     # An irreducible subset, derived from the LP (not only a light check).
     h.setOptionValue("iis_strategy", 2 | 4)
     h.run()
@@ -121,7 +71,7 @@ def compute_iis(m: pyo.ConcreteModel) -> tuple[list[tuple[Any, str]], list[tuple
     names = {2: "lower", 3: "upper", 4: "both", 1: "free"}
     cons = [(lp.rows[i], names.get(int(b), "both"))
             for i, b in zip(iis.row_index_, iis.row_bound_, strict=True)]
-    vars_ = [(lp.cols[j], names.get(int(b), "both"))
+    vars_ = [(lp.columns[j], names.get(int(b), "both"))
              for j, b in zip(iis.col_index_, iis.col_bound_, strict=True)]
     if not cons and not vars_:
         raise RuntimeError("HiGHS returned an empty IIS")
