@@ -81,6 +81,19 @@ def _num(x: Any) -> float:
     return 0.0 if x is None else float(x)
 
 
+def tidy_tables(results: list[CaseResult]) -> dict[str, list[Row]]:
+    """The contract's five tidy tables of several cases, base case first: each sheet's
+    rows, case after case."""
+    out: dict[str, list[Row]] = {name: [] for name in TABLE_COLUMNS}
+    for r in results:
+        out["Summary"].append(r.summary)
+        out["Plan"].extend(r.plan)
+        out["Stock"].extend(r.stock)
+        out["Exposure"].extend(r.exposure)
+        out["Constraints"].extend(r.constraints)
+    return out
+
+
 def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
             res: SolveResult) -> CaseResult:
     """Read the tidy tables off a solved model (only the Summary when there is no plan)."""

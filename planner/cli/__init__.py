@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -22,6 +22,18 @@ from planner.inputs.problems import InputError, refuse_overwriting_input
 if TYPE_CHECKING:
     from planner.analysis.results import CaseResult
     from planner.resilience.hedge import HedgeResult
+
+
+def dask_failed(exc: Exception, scheduler: str | None) -> NoReturn:
+    """Exit 2 with one line when the Dask cluster asked for cannot be used; any such
+    error without a scheduler is not Dask's and goes on (an internal error)."""
+    if scheduler is None:
+        raise exc
+    if isinstance(exc, ImportError):
+        click.echo("--dask-scheduler needs Dask: pip install 'planner[dask]'", err=True)
+    else:
+        click.echo(f"Cannot reach the Dask scheduler {scheduler}: {exc}", err=True)
+    sys.exit(2)
 
 
 def _problems(err: InputError, as_json: bool = False) -> None:
@@ -204,16 +216,8 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
     except InputError as err:
         _problems(err, as_json)
         sys.exit(2)
-    except ImportError:
-        if dask_scheduler is None:
-            raise
-        click.echo("--dask-scheduler needs Dask: pip install 'planner[dask]'", err=True)
-        sys.exit(2)
-    except (OSError, TimeoutError, ValueError) as exc:
-        if dask_scheduler is None:
-            raise
-        click.echo(f"Cannot reach the Dask scheduler {dask_scheduler}: {exc}", err=True)
-        sys.exit(2)
+    except (ImportError, OSError, TimeoutError, ValueError) as exc:
+        dask_failed(exc, dask_scheduler)
     policy = None
     if not no_policy and any(r.name == "base" for r in results):
         say("What each policy costs (base case re-solved without it):")

@@ -152,7 +152,7 @@ def stress_command() -> Any:
         from tqdm import tqdm
 
         from planner import api
-        from planner.cli import _problems
+        from planner.cli import _problems, dask_failed
 
         bar = tqdm(unit="case", desc="solving", disable=not sys.stderr.isatty(),
                    file=sys.stderr, leave=False)
@@ -174,16 +174,8 @@ def stress_command() -> Any:
         except InputError as err:
             _problems(err)
             sys.exit(2)
-        except ImportError:
-            if dask_scheduler is None:
-                raise
-            click.echo("--dask-scheduler needs Dask: pip install 'planner[dask]'", err=True)
-            sys.exit(2)
-        except (OSError, TimeoutError, ValueError) as exc:
-            if dask_scheduler is None:
-                raise
-            click.echo(f"Cannot reach the Dask scheduler {dask_scheduler}: {exc}", err=True)
-            sys.exit(2)
+        except (ImportError, OSError, TimeoutError, ValueError) as exc:
+            dask_failed(exc, dask_scheduler)
         finally:
             bar.close()
         print_report(rep, top, click.echo)

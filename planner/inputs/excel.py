@@ -20,6 +20,7 @@ import posixpath
 import re
 import stat
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -618,18 +619,22 @@ def _read_columns(tables: dict[str, RawTable]) -> dict[str, set[str]]:
             | (stages if sheet.stage_columns else set()) for sheet in SHEETS}
 
 
+def _schema_tables(tables: dict[str, RawTable]) -> Iterator[tuple[RawTable, set[str]]]:
+    """Each schema sheet present, with the (normalised) columns the planner reads in it."""
+    reads = _read_columns(tables)
+    for sheet in SHEETS:
+        table = tables.get(norm_name(sheet.name))
+        if table is not None:
+            yield table, reads[norm_name(sheet.name)]
+
+
 def _uncached_problems(tables: dict[str, RawTable]) -> list[Problem]:
     """One problem per formula without a result in a column the planner reads.
 
     Columns the planner ignores (analysts' notes) are left alone.
     """
-    reads = _read_columns(tables)
     out: list[Problem] = []
-    for sheet in SHEETS:
-        table = tables.get(norm_name(sheet.name))
-        if table is None:
-            continue
-        read = reads[norm_name(sheet.name)]
+    for table, read in _schema_tables(tables):
         for r, i, f in table.uncached:
             name = table.headers[i] if i < len(table.headers) else ""
             if norm_name(name) in read and table.columns.get(norm_name(name)) == i:
@@ -646,15 +651,11 @@ def _repeated_header_problems(tables: dict[str, RawTable]) -> list[Problem]:
     """One problem per repeat of a header the planner reads (the same name after
     ignoring case and surrounding spaces): it could not tell which column is meant.
     Repeated note columns, which the planner ignores, are left alone."""
-    reads = _read_columns(tables)
     out: list[Problem] = []
-    for sheet in SHEETS:
-        table = tables.get(norm_name(sheet.name))
-        if table is None:
-            continue
+    for table, read in _schema_tables(tables):
         for first, again in table.repeated:
             name = table.headers[again]
-            if norm_name(name) not in reads[norm_name(sheet.name)]:
+            if norm_name(name) not in read:
                 continue
             out.append(Problem(
                 table.title, 1, name, name, f"one column headed {name.strip()!r}",

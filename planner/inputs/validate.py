@@ -578,17 +578,25 @@ class Validator:
                 out.append(d.Tariff(r["country"], mat, rate, win, r.row))
         return out
 
+    def scoped(self, r: _Row, key: str, seen: dict[str, int], materials: set[str],
+               countries: set[str], tags: set[str]) -> bool:
+        """A rule's or cap's id is unique and its scope (country or tag, stage,
+        material; each blank for 'any') names things that exist."""
+        ok = self.unique(r, key, r[key], seen)
+        ok &= self.country_or_tag(r, "country", r["country"], countries, tags)
+        stage, mat = r["stage"], r["material"]
+        ok &= stage is None or self.ref(r, "stage", stage, set(self.stage_ids), "stage")
+        ok &= mat is None or self.ref(r, "material", mat, materials, "material")
+        return ok
+
     def rules(self, materials: set[str], countries: set[str], tags: set[str]
               ) -> dict[str, d.Rule]:
         out: dict[str, d.Rule] = {}
         seen: dict[str, int] = {}
         for r in self.rows(RULES):
             rid, kind, country, company = r["rule"], r["kind"], r["country"], r["company"]
-            ok = self.unique(r, "rule", rid, seen)
-            ok &= self.country_or_tag(r, "country", country, countries, tags)
             stage, mat, limit = r["stage"], r["material"], r["limit"]
-            ok &= stage is None or self.ref(r, "stage", stage, set(self.stage_ids), "stage")
-            ok &= mat is None or self.ref(r, "material", mat, materials, "material")
+            ok = self.scoped(r, "rule", seen, materials, countries, tags)
             if country is None and company is None:
                 r.problem("country", None, "a country or tag, or a company (or both)",
                           "A rule must say whose supply it restricts.")
@@ -611,10 +619,7 @@ class Validator:
         seen: dict[str, int] = {}
         for r in self.rows(CAPS):
             cid, mat, stage, country = r["cap"], r["material"], r["stage"], r["country"]
-            ok = self.unique(r, "cap", cid, seen)
-            ok &= mat is None or self.ref(r, "material", mat, materials, "material")
-            ok &= stage is None or self.ref(r, "stage", stage, set(self.stage_ids), "stage")
-            ok &= self.country_or_tag(r, "country", country, countries, tags)
+            ok = self.scoped(r, "cap", seen, materials, countries, tags)
             hi, lo, active, basis = r["max_share"], r["min_share"], r["active"], r["basis"]
             win, applies = self.window(r), r["applies_to"]
             if ok and win is not None and BAD not in (hi, lo, active, basis, applies):

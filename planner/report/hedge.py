@@ -20,9 +20,10 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner.analysis.results import TABLE_COLUMNS
+from planner.analysis.results import TABLE_COLUMNS, tidy_tables
 from planner.inputs.data import PlanData
 from planner.model.families import money
+from planner.report.periods import number_periods
 from planner.resilience.hedge import HedgeResult
 from planner.xlsx.save import save_atomic
 from planner.xlsx.tables import FORMATS, MONEY, write_split
@@ -181,15 +182,9 @@ def build_hedge_workbook(plan: PlanData, result: HedgeResult) -> Workbook:
     frontier = result.frontier_rows()
     write_split(wb, "Frontier", FRONTIER_COLUMNS, frontier, fmts, notes, stream=False)
     _frontier_chart(wb["Frontier"], len(frontier))
-    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_COLUMNS}
-    for r in result.recourse:
-        tables["Summary"].append(r.summary)
-        tables["Plan"].extend(r.plan)
-        tables["Stock"].extend(r.stock)
-        tables["Exposure"].extend(r.exposure)
-        tables["Constraints"].extend(r.constraints)
+    tables = tidy_tables(list(result.recourse))
     for name, columns in TABLE_COLUMNS.items():
-        write_split(wb, name, columns, tables[name], fmts, notes)
+        write_split(wb, name, columns, number_periods(plan, tables[name]), fmts, notes)
     if result.explanation:
         write_split(wb, "Infeasibility", ["explanation"],
                     [{"explanation": line} for line in result.explanation], fmts, notes)

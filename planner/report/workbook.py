@@ -38,7 +38,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner.analysis.results import TABLE_COLUMNS, CaseResult
+from planner.analysis.results import TABLE_COLUMNS, CaseResult, tidy_tables
 from planner.inputs.data import PlanData
 from planner.report.periods import number_periods
 from planner.report.supply_risk import add_supply_risk_sheet
@@ -191,13 +191,7 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
              if n == "base" or n in plan.scenarios}
 
     # the contract's tidy tables
-    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_COLUMNS}
-    for r in results:
-        tables["Summary"].append(r.summary)
-        tables["Plan"].extend(r.plan)
-        tables["Stock"].extend(r.stock)
-        tables["Exposure"].extend(r.exposure)
-        tables["Constraints"].extend(r.constraints)
+    tables = tidy_tables(results)
     for name, columns in TABLE_COLUMNS.items():
         sheets = write_split(wb, name, columns, number_periods(plan, tables[name]), fmts, notes)
         if name == "Constraints":

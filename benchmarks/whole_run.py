@@ -1,0 +1,99 @@
+"""The whole ``planner run`` against HiGHS alone on the same LPs (issue "One model,
+many cases").
+
+Writes the synthetic workbook of the given size (benchmarks/instances.py), runs
+``planner run`` on it as a user would (a child process; ``--export-lp`` writes each
+case's LP as MPS), then reads and solves each exported MPS with highspy alone, and
+compares CPU seconds: the planner's whole run (load, build, translate, solve,
+results, report) over HiGHS's own read + solve of the same cases.  Peak memory is
+the child's maximum resident set (``ru_maxrss``).
+
+    python -m benchmarks.whole_run --size 100k [--policy] [--name whole-100k]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.instances import write_instance
+from benchmarks.run import RESULTS, table
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def highs_alone(mps: Path) -> tuple[float, float, str]:
+    """CPU and wall seconds for highspy to read and solve one MPS file, in a child
+    process (so import and start-up of Python are not counted: the child times
+    itself), and the model status."""
+    code = (
+        "import sys, time, resource, highspy\n"
+        "from planner.solve.runtime import new_highs\n"
+        "h = new_highs()\n"
+        "t0 = time.process_time(); w0 = time.perf_counter()\n"
+        "h.readModel(sys.argv[1]); h.run()\n"
+        "print(time.process_time() - t0, time.perf_counter() - w0, "
+        "h.modelStatusToString(h.getModelStatus()))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(mps)], capture_output=True,
+                         text=True, check=True)
+    cpu, wall, status = out.stdout.split()[-3:]
+    return float(cpu), float(wall), status
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", default="100k")
+    ap.add_argument("--policy", action="store_true", help="keep the policy re-solves")
+    ap.add_argument("--name", default=None)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = write_instance(args.size, Path(tmp) / f"{args.size}.xlsx")
+        lp_dir = Path(tmp) / "lp"
+        cmd = ["planner", "run", str(src), "-o", str(Path(tmp) / "report.xlsx"),
+               "--export-lp", str(lp_dir), *([] if args.policy else ["--no-policy"])]
+        before = _children_cpu()
+        wall0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - wall0
+        run_cpu = _children_cpu() - before
+        peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+        if proc.returncode != 0:
+            print(proc.stdout, proc.stderr, file=sys.stderr)
+            return proc.returncode
+        rows = []
+        h_cpu = h_wall = 0.0
+        for mps in sorted(lp_dir.glob("*.mps")):
+            cpu, w, status = highs_alone(mps)
+            h_cpu += cpu
+            h_wall += w
+            rows.append({"case": mps.stem, "highs_cpu_s": round(cpu, 2),
+                         "highs_wall_s": round(w, 2), "status": status})
+    summary = {"size": args.size, "cases": len(rows), "policy": args.policy,
+               "planner_run_cpu_s": round(run_cpu, 2), "planner_run_wall_s": round(wall, 2),
+               "highs_cpu_s": round(h_cpu, 2), "ratio_cpu": round(run_cpu / h_cpu, 2),
+               "peak_rss_gb": round(peak_gb, 2)}
+    text = (f"Command: `python -m benchmarks.whole_run {' '.join(argv or sys.argv[1:])}`\n\n"
+            f"Machine: {os.cpu_count()} cores; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. planner_run_cpu_s is "
+            "the CPU of the whole `planner run` child (load, build, translate, solve, "
+            "results, report, and writing the MPS files); highs_cpu_s is highspy reading "
+            "and solving the exported MPS files alone, one child each, timed inside the "
+            "child.\n\n" + table([summary]) + "\n\n" + table(rows) + "\n")
+    name = args.name or f"whole-{args.size}{'-policy' if args.policy else ''}"
+    out = RESULTS / f"{name}.md"
+    out.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
