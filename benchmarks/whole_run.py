@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             "the CPU of the whole `planner run` child (load, build, translate, solve, "
             "results, report, and writing the MPS files); highs_cpu_s is highspy reading "
             "and solving the exported MPS files alone, one child each, timed inside the "
-            "child.\n\n" + table([summary]) + "\n\n" + table(rows) + "\n")
+            "child.\n\n" + table([summary], list(summary)) + "\n\n"
+            + table(rows, list(rows[0]) if rows else []) + "\n")
     name = args.name or f"whole-{args.size}{'-policy' if args.policy else ''}"
     out = RESULTS / f"{name}.md"
     out.write_text(text)
