@@ -94,8 +94,9 @@ def warnings_for(plan: PlanData) -> list[str]:
         if not ix.rule_offers[rid]:
             out.append(f"Rules row {rule.row}: rule {rid!r} matches no offer, so it never "
                        "restricts anything. Check its country, company, stage and material.")
-    out.extend(_cap_warnings(plan, ix, case))
-    out.extend(_floor_warnings(plan, ix, case))
+    g = group(plan, ix, case)  # one grouping for every check that needs one
+    out.extend(_cap_warnings(plan, case, g))
+    out.extend(_floor_warnings(plan, case, g))
     out.extend(_price_outliers(plan))
     out.extend(_unlimited_capacity_cuts(plan))
     if plan.periods and any(p.days < SUB_YEAR_DAYS for p in plan.periods):
@@ -135,7 +136,7 @@ def _price_outliers(plan: PlanData) -> list[str]:
     return out
 
 
-def _floor_warnings(plan: PlanData, ix: Index, case: Case) -> list[str]:
+def _floor_warnings(plan: PlanData, case: Case, g: Groups) -> list[str]:
     """Floors (min_share) that limit purchases below demand in the base case.
 
     A floor caps the material's purchases at (what its target can supply) /
@@ -144,7 +145,6 @@ def _floor_warnings(plan: PlanData, ix: Index, case: Case) -> list[str]:
     Also a floor above a cap's max_share on the same scope.  Both are typical of a
     min_share typed where max_share was meant.
     """
-    g = group(plan, ix, case)
     labels = [p.label for p in plan.periods]
     y = [p.years for p in plan.periods]
     out: list[str] = []
@@ -246,13 +246,12 @@ def _why_unavailable(plan: PlanData, ix: Index, case: Case, o: Offer) -> str:
     return "; ".join(reasons) or "its window, its route's facilities and the bans never overlap"
 
 
-def _cap_warnings(plan: PlanData, ix: Index, case: Case) -> list[str]:
+def _cap_warnings(plan: PlanData, case: Case, g: Groups) -> list[str]:
     """Caps or floors that force a material's purchases to zero in some period of the base case.
 
     A floor does so when its target has no available offer while others exist; a cap
     below 100% does so when every available offer of the material lies in its target.
     """
-    g = group(plan, ix, case)
     labels = [p.label for p in plan.periods]
     out: list[str] = []
     for cid, cap in plan.caps.items():
