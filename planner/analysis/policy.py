@@ -129,6 +129,11 @@ def policy_costs(plan: PlanData, base: CaseResult, ix: Index | None = None,
                 note = (f"it leaves {tonnes:,.1f} t more stock at the end of the horizon, "
                         f"worth {money(held, plan.settings.currency)} at the plan's purchase "
                         f"prices{share} (Materials end_value credits stock left at the end)")
+        elif base.status == "infeasible":
+            note = ("without it the base case has a plan" if res.status == "optimal"
+                    else "the base case stays infeasible without it")
+        else:
+            note = f"re-solve ended {res.status}"
         pc = PolicyCost(name, kind, sheet, row, basis, str(res.status), total, added, note,
                         held)
         out.append(pc)
