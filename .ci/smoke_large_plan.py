@@ -17,7 +17,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from benchmarks.instances import write_instance
+# benchmarks/ is not installed: import it from the repository this script lives in.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.instances import write_instance  # noqa: E402
 
 
 def main() -> int:

@@ -216,16 +216,23 @@ def test_blank_take_or_pay_must_take(tmp_path: Path) -> None:
     assert solve(tmp_path, d)["base"].total_cost == pytest.approx(5_000)
 
 
-def test_force_majeure_scales_min_volume(tmp_path: Path) -> None:
-    """Demand 100 t; a plant of 100 t/yr carrying offer O (min_volume 100 at 50/t), next
-    to an 80/t offer.  Scenario: the plant at x 0.5, so O's min_volume is 50:
-    50 x 50 + 50 x 80 = 6,500 (without force majeure: infeasible, 100 > 50)."""
+def committed_plant() -> Data:
+    """Demand 100 t; a plant F_AU of 100 t/yr carrying offer O (min_volume 100 t/yr at
+    50/t), next to O2 at 80/t through China."""
     d = two_offer(1)
     d["Facilities"][1]["capacity"] = 100
     d["Offers"] = [{"offer": "O", "supplier": "S", "material": "M", "route": "R_AU",
                     "unit_cost": 50, "min_volume": 100},
                    {"offer": "O2", "supplier": "S2", "material": "M", "route": "R_CN",
                     "unit_cost": 80}]
+    return d
+
+
+def test_force_majeure_scales_min_volume(tmp_path: Path) -> None:
+    """Demand 100 t; a plant of 100 t/yr carrying offer O (min_volume 100 at 50/t), next
+    to an 80/t offer.  Scenario: the plant at x 0.5, so O's min_volume is 50:
+    50 x 50 + 50 x 80 = 6,500 (without force majeure: infeasible, 100 > 50)."""
+    d = committed_plant()
     d["Scenarios"] = [{"scenario": "half", "action": "capacity", "target": "F_AU",
                        "value": 0.5}]
     r = solve(tmp_path, d)
@@ -259,12 +266,7 @@ def test_force_majeure_on_unlimited_facility_and_smallest_factor(tmp_path: Path)
 def test_small_capacity_factor_is_feasible_like_an_outage(tmp_path: Path) -> None:
     """A factor of 0.05 on the plant used to be infeasible while 0 was feasible: now the
     commitment shrinks with it (100 x 0.05 = 5 t at 50, 95 t at 80 = 7,850)."""
-    d = two_offer(1)
-    d["Facilities"][1]["capacity"] = 100
-    d["Offers"] = [{"offer": "O", "supplier": "S", "material": "M", "route": "R_AU",
-                    "unit_cost": 50, "min_volume": 100},
-                   {"offer": "O2", "supplier": "S2", "material": "M", "route": "R_CN",
-                    "unit_cost": 80}]
+    d = committed_plant()
     d["Scenarios"] = [{"scenario": "tiny", "action": "capacity", "target": "F_AU",
                        "value": 0.05}]
     assert solve(tmp_path, d)["tiny"].total_cost == pytest.approx(7_850)
