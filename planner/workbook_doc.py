@@ -160,8 +160,24 @@ hash, versions, solver options, times, causes of unsolved cases) and Notes.
 | `planner template PATH [--force]` | 0; 2 when PATH exists without `--force` |
 | `planner validate PATH [--json]` | 0 clean; 2 problems |
 | `planner run PATH [-o REPORT] [--scenario NAME ...]` | 0 every case solved; 1 a case infeasible (or unbounded, or stopped at a limit); 2 bad input; 3 a case could not be solved for another reason (the cause is printed and reported); 130 interrupted |
+| `planner hedge PATH [-o REPORT]` | as for `run` |
 
 An output path that is the input workbook is bad input.
+
+## The hedge (`planner hedge`)
+
+The scenarios listed on the Probabilities sheet (with `base`), each with the
+variables and constraints of the model above under its own changes and cost_s its
+objective, share their orders x(o,t) for every period up to and including Settings
+`commit_through` (an order on an offer unavailable in some scenario then is 0).
+The hedge minimises (1 - lambda) x sum of p_s x cost_s + lambda x CVaR, with
+CVaR = eta + 1/(1 - alpha) x sum of p_s x z_s, z_s >= cost_s - eta, z_s >= 0,
+lambda = `risk_weight` and alpha = `cvar_level`. The report (default
+`reports/<input name>-hedge.xlsx`) holds `Hedge` (`measure`, `value`: expected_cost,
+cvar, objective, evpi, vss), `Commitments` (`offer`, `supplier`, `material`,
+`period`, `volume`), `Hedge scenarios` (`scenario`, `probability`, `total_cost`,
+`money`, `penalties`, `foresight_cost`), a cost-risk Frontier and the tidy tables of
+each scenario's recourse. docs/hedge.md reads it.
 """
 
 
