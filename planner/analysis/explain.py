@@ -24,6 +24,7 @@ import pyomo.environ as pyo
 
 from planner.inputs.data import PlanData
 from planner.model.build import Groups, build_model
+from planner.model.families import BY_COMPONENT
 from planner.scenario.cases import Case, Index
 from planner.solve.arrays import compile_model, to_highs
 from planner.solve.solver import solve
@@ -129,50 +130,52 @@ def conflicts(plan: PlanData, case: Case, g: Groups,
                 f"{_fmt(case.demand.get((mat, t), 0.0))} t", t)
         # Lower bounds of 0 on stock, unmet demand and shortfall are not input rows.
     for con, _bound in cons:
-        block = con.parent_block().local_name
-        comp = con.parent_component().local_name
-        idx = con.index()
-        if block == "balance":
-            mat, t = idx
-            add("Demand", None, mat,
+        # The registry says which family a row belongs to and which input sheet it
+        # comes from; only the words and the row number are said here.
+        fam = BY_COMPONENT.get((con.parent_block().local_name,
+                               con.parent_component().local_name))
+        if fam is None:
+            continue  # structural rows (stock by origin, commitments) are not input
+        key, sheet, idx = fam.key, fam.sheet, con.index()
+        t = idx[-1]
+        if key == "balance":
+            mat = idx[0]
+            add(sheet, None, mat,
                 f"the balance of {mat} (demand {_fmt(case.demand.get((mat, t), 0.0))} t, "
                 "stock carried between periods)", t)
-        elif block == "capacity":
-            fid, t = idx
-            f = plan.facilities[fid]
-            cap = case.capacity[fid][t]
+        elif key == "capacity":
+            f = plan.facilities[idx[0]]
+            cap = case.capacity[f.id][t]
             desc = ", ".join(x for x in (f.name, f.country, f.stage) if x)
-            add("Facilities", f.row, fid, f"facility {fid} ({desc}) capacity of "
+            add(sheet, f.row, f.id, f"facility {f.id} ({desc}) capacity of "
                 f"{_fmt(cap or 0.0)} t/yr", t)
-        elif block == "quota":
-            rid, t = idx
-            r = plan.rules[rid]
-            what = "use quota" if comp == "use" else "quota rule"
-            add("Rules", r.row, rid, f"{what} {rid} limit of {_fmt(r.limit or 0.0)} t/yr",
+        elif key.startswith("quota"):
+            r = plan.rules[idx[0]]
+            what = "use quota" if fam.applies_to == "use" else "quota rule"
+            add(sheet, r.row, r.id, f"{what} {r.id} limit of {_fmt(r.limit or 0.0)} t/yr",
                 t, r.basis)
-        elif block == "origin" and comp == "initial":
-            mat, t = idx
-            add("Materials", plan.materials[mat].row, mat,
-                f"initial stock of {mat}: {_fmt(plan.materials[mat].initial_stock)} t", t)
-        elif block == "caps":
-            cid, mat, stage, target, t = idx
+        elif key == "origin_initial":
+            m = plan.materials[idx[0]]
+            add(sheet, m.row, m.id, f"initial stock of {m.id}: {_fmt(m.initial_stock)} t", t)
+        elif key.startswith("cap_"):
+            cid, mat, stage, target = idx[:4]
             cp = plan.caps[cid]
-            if comp.endswith("max"):
+            if "_max" in key:
                 what = f"cap {cid}: at most {cp.max_share or 0:.1%} of {mat} at {stage} in " \
                        f"{target}"
             else:
                 what = f"floor {cid}: at least {cp.min_share or 0:.1%} of {mat} at {stage} " \
                        f"from {target}"
-            add("Caps", cp.row, cid, what, t, cp.basis)
-        elif block == "stockpile":
-            mat, t = idx
-            if comp == "max":
-                add("Stockpile", _stockpile_row(plan, mat, t), mat,
-                    f"stockpile maximum of {mat}: max_tonnes "
-                    f"{_fmt(g.max_stock.get((mat, t), 0.0))} t", t)
-            else:
-                add("Stockpile", _stockpile_row(plan, mat, t), mat,
-                    f"stockpile minimum of {mat}: {_fmt(g.min_stock.get((mat, t), 0.0))} t", t)
+            add(sheet, cp.row, cid, what, t, cp.basis)
+        elif key == "stockpile_max":
+            mat = idx[0]
+            add(sheet, _stockpile_row(plan, mat, t), mat,
+                f"stockpile maximum of {mat}: max_tonnes "
+                f"{_fmt(g.max_stock.get((mat, t), 0.0))} t", t)
+        elif key == "stockpile_min":
+            mat = idx[0]
+            add(sheet, _stockpile_row(plan, mat, t), mat,
+                f"stockpile minimum of {mat}: {_fmt(g.min_stock.get((mat, t), 0.0))} t", t)
     order = {"Offers": 0, "Facilities": 1, "Rules": 2, "Caps": 3, "Stockpile": 4,
              "Materials": 5, "Demand": 6}
     return sorted(found.values(), key=lambda c: (order.get(c.sheet, 9), c.row or 0, c.text))
