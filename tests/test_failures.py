@@ -340,3 +340,19 @@ def test_run_json_carries_each_cause(tmp_path: Path, monkeypatch: pytest.MonkeyP
     doc = json.loads(res.stdout)
     assert doc["ok"] is False and doc["exit_code"] == 3
     assert "scheduler exploded" in doc["cases"][0]["cause"]
+
+
+def test_report_never_rereads_the_input(tmp_path: Path) -> None:
+    """The Supply risk sheet's risk scores come from the plan as loaded: the report is
+    written the same after the input file is gone."""
+    data = wb.valid_data()
+    for c, score in zip(data["Countries"], (7.0, 2.0, 4.0), strict=True):
+        c["risk_score"] = score
+    src = wb.write(tmp_path, data)
+    plan = api.load(src)
+    results = api.solve_all(plan)
+    src.rename(tmp_path / "moved.xlsx")
+    out = api.write(plan, results, tmp_path / "r.xlsx")
+    rows = list(load_workbook(out)["Supply risk"].iter_rows(values_only=True))
+    col = rows[0].index("hhi_governance")
+    assert any(r[col] not in (None, "") for r in rows[1:])

@@ -98,15 +98,23 @@ def _read_sheets(path: Path, names: Sequence[str]) -> dict[str, RawTable]:
 def read_risk_inputs(plan: PlanData, path: str | Path | None = None,
                      strict: bool = True) -> RiskInputs:
     """Parse ``Countries.risk_score`` and the Risks sheet; raise InputError listing every
-    bad cell (``strict``), or keep what parsed and list the problems in ``problems``."""
+    bad cell (``strict``), or keep what parsed and list the problems in ``problems``.
+
+    The sheets come from the plan as it was loaded (``plan.risk_tables``); the file is
+    read only when ``path`` names another workbook or the plan was not loaded from one.
+    """
     source = Path(path or plan.source)
-    if not source.is_file():
+    if path is None and plan.risk_tables:
+        tables = plan.risk_tables
+    elif not source.is_file():
         return RiskInputs()
-    try:
-        tables = _read_sheets(source, (COUNTRIES.name, RISKS.name))
-    except Exception as exc:  # noqa: BLE001 - an unreadable file is bad input
-        raise InputError([Problem("", None, None, str(source), "a readable Excel workbook",
-                                  f"The file could not be read: {exc}.")]) from exc
+    else:
+        try:
+            tables = _read_sheets(source, (COUNTRIES.name, RISKS.name))
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is bad input
+            raise InputError([Problem("", None, None, str(source),
+                                      "a readable Excel workbook",
+                                      f"The file could not be read: {exc}.")]) from exc
     v = Validator(tables, str(source))
     v.period_ix = plan.period_index()
     v.stage_ids = list(plan.stages)

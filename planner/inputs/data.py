@@ -8,6 +8,7 @@ them by days/365.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 Window = tuple[int, int]
 
@@ -192,6 +193,10 @@ class PlanData:
     #: Probabilities sheet: case name (``base`` or a scenario) -> probability; empty
     #: when the sheet is absent or empty (only planner hedge reads it)
     probabilities: dict[str, float] = field(default_factory=dict)
+    #: the Countries and Risks sheets as read (raw tables by normalised sheet name), for
+    #: the supply-risk scores and the Monte Carlo risks, parsed when a command needs
+    #: them; kept so that no later step re-reads the input file
+    risk_tables: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- derived look-ups -------------------------------------------------
     def groups(self) -> dict[str, set[str]]:

@@ -27,6 +27,7 @@ from planner.inputs.schema import (
     OFFERS,
     PERIODS,
     PROBABILITIES,
+    RISKS,
     ROUTES,
     RULES,
     SCENARIOS,
@@ -914,4 +915,6 @@ def read_plan(path: str | Path) -> d.PlanData:
     plan = v.build()
     if v.problems:
         raise InputError(v.problems, v.warnings)
+    kept = (norm_name(COUNTRIES.name), norm_name(RISKS.name))
+    plan.risk_tables = {k: tables[k] for k in kept if k in tables}
     return plan
