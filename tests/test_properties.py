@@ -52,6 +52,23 @@ def _same_as_reference(plan: PlanData, seed: int, **kw: Any) -> None:
                 (seed, r.name)
 
 
+def _use_costs_at_least_purchase(tmp_path: Path, seed: int, data: dict[str, Any],
+                                 rule: dict[str, Any]) -> None:
+    """Solve the base case with ``rule`` applied to use, then to purchases: when the use
+    version has a plan, so has the purchase version, at no higher cost."""
+    results = {}
+    for applies in ("use", "purchase"):
+        rule["applies_to"] = applies
+        _, plan = _load(tmp_path, seed, data=data)
+        results[applies] = api.solve_all(plan, [])[0]
+    use, purchase = results["use"], results["purchase"]
+    if use.status == "optimal":
+        assert purchase.status == "optimal", seed
+        assert use.total_cost is not None and purchase.total_cost is not None
+        assert purchase.total_cost <= use.total_cost + 1e-6 * max(1.0, abs(use.total_cost)), \
+            seed
+
+
 @SETTINGS
 @given(st.integers(0, 10**9))
 def test_optimum_matches_independent_implementation(tmp_path: Path, seed: int) -> None:
@@ -207,17 +224,7 @@ def test_open_ended_use_ban_never_costs_less_than_purchase_ban(
     data["Caps"] = [c for c in data["Caps"] if c.get("applies_to") == "use"]
     for m in data["Materials"]:
         m["end_value"] = None
-    results = {}
-    for applies in ("use", "purchase"):
-        rule["applies_to"] = applies
-        _, plan = _load(tmp_path, seed, data=data)
-        results[applies] = api.solve_all(plan, [])[0]
-    use, purchase = results["use"], results["purchase"]
-    if use.status == "optimal":
-        assert purchase.status == "optimal", seed
-        assert use.total_cost is not None and purchase.total_cost is not None
-        assert purchase.total_cost <= use.total_cost + 1e-6 * max(1.0, abs(use.total_cost)), \
-            seed
+    _use_costs_at_least_purchase(tmp_path, seed, data, rule)
 
 
 def _use_quota_buys_ahead() -> Data:
@@ -287,17 +294,7 @@ def test_one_period_use_quota_never_costs_less_than_purchase_quota(
         m["end_value"] = None
     for o in data["Offers"]:
         o["min_volume"] = None
-    results = {}
-    for applies in ("use", "purchase"):
-        rule["applies_to"] = applies
-        _, plan = _load(tmp_path, seed, data=data)
-        results[applies] = api.solve_all(plan, [])[0]
-    use, purchase = results["use"], results["purchase"]
-    if use.status == "optimal":
-        assert purchase.status == "optimal", seed
-        assert use.total_cost is not None and purchase.total_cost is not None
-        assert purchase.total_cost <= use.total_cost + 1e-6 * max(1.0, abs(use.total_cost)), \
-            seed
+    _use_costs_at_least_purchase(tmp_path, seed, data, rule)
 
 
 @FEW
