@@ -196,7 +196,7 @@ class PlanData:
     #: the Countries and Risks sheets as read (raw tables by normalised sheet name), for
     #: the supply-risk scores and the Monte Carlo risks, parsed when a command needs
     #: them; kept so that no later step re-reads the input file
-    risk_tables: dict[str, Any] = field(default_factory=dict, repr=False)
+    risk_tables: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # --- derived look-ups -------------------------------------------------
     def groups(self) -> dict[str, set[str]]:
