@@ -72,11 +72,6 @@ class CaseResult:
         return None if v is None else float(v)
 
 
-def _val(v: Any) -> float:
-    x = pyo.value(v, exception=False)
-    return 0.0 if x is None else float(x)
-
-
 def _num(x: Any) -> float:
     return 0.0 if x is None else float(x)
 
@@ -96,22 +91,45 @@ def tidy_tables(results: list[CaseResult]) -> dict[str, list[Row]]:
 
 def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
             res: SolveResult) -> CaseResult:
-    """Read the tidy tables off a solved model (only the Summary when there is no plan)."""
-    name = case.name
-    summary: Row = dict.fromkeys(SUMMARY_COLUMNS)
-    summary.update({"scenario": name, "status": str(res.status)})
-    out = CaseResult(name, res.status, res.seconds, summary, message=res.message)
+    """Read the tidy tables off a solved Pyomo model (only the Summary when there is no
+    plan).  The one-model-many-cases engine reads the same tables off HiGHS's arrays
+    (:func:`tables_of`)."""
+    out = _start(case.name, str(res.status), res.seconds, res.message)
     if not res.has_solution:
         return out
+    values = {name: {k: _num(v.value) for k, v in comp.items()}
+              for name in ("x", "s", "u", "v")
+              for comp in (model.component(name),) if comp is not None}
+    # every cost part, evaluated in bulk
+    parts = dict(zip([p.component for p in COST_PARTS],
+                     evaluate([model.component(p.component).expr for p in COST_PARTS]).tolist(),
+                     strict=True))
+    rows = constraint_rows(plan, model, res, case.name)
+    return tables_of(plan, case, g, out, values, parts, rows)
+
+
+def _start(name: str, status: str, seconds: float, message: str) -> CaseResult:
+    summary: Row = dict.fromkeys(SUMMARY_COLUMNS)
+    summary.update({"scenario": name, "status": status})
+    return CaseResult(name, status, seconds, summary, message=message)
+
+
+def tables_of(plan: PlanData, case: Case, g: Groups, out: CaseResult,
+              values: dict[str, dict[Any, float]], parts: dict[str, float],
+              constraints: list[Row]) -> CaseResult:
+    """Fill ``out`` (a result with a solution) from the values of x, s, u and v by key,
+    each cost part's value (by component name of
+    :data:`planner.model.families.COST_PARTS`) and the Constraints rows: the one
+    statement of the Summary, Plan, Stock and Exposure tables."""
+    name = case.name
+    summary = out.summary
     labels = [p.label for p in plan.periods]
-    x = {k: _num(m_x.value) for k, m_x in model.x.items()}
-    # every cost part and the objective, evaluated in bulk
-    parts = [model.component(p.component).expr for p in COST_PARTS]
-    values = evaluate([model.total_cost.expr, *parts]).tolist()
-    summary["total_cost"] = values[0]
-    for part, value in zip(COST_PARTS, values[1:], strict=True):
-        summary[part.column] = value
-    summary["unmet_demand"] = sum(_val(model.u[k]) for k in model.u)
+    x = values["x"]
+    summary["total_cost"] = sum(p.sign * parts[p.component] for p in COST_PARTS)
+    for part in COST_PARTS:
+        summary[part.column] = parts[part.component]
+    u, s, v = values["u"], values["s"], values.get("v", {})
+    summary["unmet_demand"] = sum(u.values())
     for (oid, t), vol in x.items():
         if vol > EPS:
             o = plan.offers[oid]
@@ -120,13 +138,12 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
                              "material": o.material, "route": o.route, "period": labels[t],
                              "volume": vol, "unit_cost": price, "cost": price * vol})
     supplied = {mt: sum(x[k] for k in keys) for mt, keys in g.by_material.items()}
-    for mat, t in model.s:
+    for mat, t in s:
         out.stock.append({
             "scenario": name, "material": mat, "period": labels[t],
             "demand": case.demand.get((mat, t), 0.0), "supplied": supplied.get((mat, t), 0.0),
-            "stock": _val(model.s[mat, t]), "min_stock": g.min_stock.get((mat, t), 0.0),
-            "stockpile_shortfall": _val(model.v[mat, t]) if (mat, t) in model.v else 0.0,
-            "unmet_demand": _val(model.u[mat, t])})
+            "stock": s[mat, t], "min_stock": g.min_stock.get((mat, t), 0.0),
+            "stockpile_shortfall": v.get((mat, t), 0.0), "unmet_demand": u[mat, t]})
     for (mat, stage, t), by_country in g.by_stage_country.items():
         total = supplied.get((mat, t), 0.0)
         for country, keys in by_country.items():
@@ -137,24 +154,21 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
                                      "share": vol / total if total > EPS else 0.0})
     out.exposure.sort(key=lambda r: (r["material"], plan.stages.index(r["stage"]),
                                      labels.index(r["period"]), -r["volume"]))
-    out.constraints = constraint_rows(plan, model, res, name)
+    out.constraints = constraints
     out.notes = calendar_year_notes(plan, x)
     return out
 
 
+#: one row of a family as the Constraints table needs it: (index, declared lower,
+#: declared upper, body value at the plan, dual or None)
+RowValues = tuple[Any, "float | None", "float | None", float, "float | None"]
+
+
 def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
                     scenario: str) -> list[Row]:
-    """Every balance, capacity, quota, cap and stockpile constraint: slack and shadow price.
-
-    The families are those of :data:`planner.model.families.FAMILIES` with a contract
-    ``kind``.  ``shadow_price`` is d(total_cost)/d(right-hand side): per one more
-    t of demand (balance), of allowed flow or stock (capacity, quota, cap,
-    stockpile max), or of required stock (stockpile min).  Each row also carries
-    its ``family`` key and ``index`` tuple (not written to the sheet), so shadow
-    prices are explained without parsing names.
-    """
-    labels = [p.label for p in plan.periods]
-    rows: list[Row] = []
+    """Every balance, capacity, quota, cap and stockpile constraint of a solved Pyomo
+    model: slack and shadow price (:func:`family_rows`)."""
+    by_family: dict[str, list[RowValues]] = {}
     items: list[tuple[Family, Any, Any]] = []
     for fam in FAMILIES:
         if not fam.reported:
@@ -168,15 +182,36 @@ def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
     # bodies evaluated in bulk (Pyomo's expression walker takes seconds per 100k terms)
     bodies = evaluate([b for _, b, _ in bounded]).tolist()
     for (fam, k, c), (lb, _, ub), body in zip(items, bounded, bodies, strict=True):
-        if c.equality:
-            slack = 0.0
-        elif ub is not None:
-            slack = ub - body
-        else:
-            slack = body - (lb or 0.0)
-        rows.append({"scenario": scenario, "constraint": fam.name(k), "kind": fam.kind,
-                     "period": labels[k[-1]], "slack": slack,
-                     "shadow_price": res.duals.get(c), "family": fam.key, "index": k})
+        by_family.setdefault(fam.key, []).append((k, lb, ub, body, res.duals.get(c)))
+    return family_rows(plan, by_family, scenario)
+
+
+def family_rows(plan: PlanData, by_family: dict[str, list[RowValues]],
+                scenario: str) -> list[Row]:
+    """The Constraints rows of the families of :data:`planner.model.families.FAMILIES`
+    with a contract ``kind``, in registry order.
+
+    ``shadow_price`` is d(total_cost)/d(right-hand side): per one more
+    t of demand (balance), of allowed flow or stock (capacity, quota, cap,
+    stockpile max), or of required stock (stockpile min).  Each row also carries
+    its ``family`` key and ``index`` tuple (not written to the sheet), so shadow
+    prices are explained without parsing names.
+    """
+    labels = [p.label for p in plan.periods]
+    rows: list[Row] = []
+    for fam in FAMILIES:
+        if not fam.reported:
+            continue
+        for k, lb, ub, body, dual in by_family.get(fam.key, ()):
+            if lb is not None and lb == ub:
+                slack = 0.0
+            elif ub is not None:
+                slack = ub - body
+            else:
+                slack = body - (lb or 0.0)
+            rows.append({"scenario": scenario, "constraint": fam.name(k), "kind": fam.kind,
+                         "period": labels[k[-1]], "slack": slack, "shadow_price": dual,
+                         "family": fam.key, "index": k})
     return rows
 
 

@@ -1,23 +1,23 @@
 """Scenario sweeps: solve many cases sequentially, in local processes or on Dask.
 
-Every case is solved by the same function (:func:`planner.api.solve_case`),
-whichever way the cases are spread, so a sweep gives exactly the results of the
-sequential run, in the same order (base first, then the scenarios in sheet
-order).  Each worker receives the validated plan once (a process-pool
-initializer, or one Dask ``scatter``), builds the static :class:`Index` once,
-and then solves chunks of case names; only names go out and tidy
-:class:`CaseResult` rows come back.
+Every case is solved on one shared model (:mod:`planner.run.batch`): the LP of
+every case a run asks for is built and translated once, as their superset, and
+each case is a change of bounds, right-hand sides and costs on the same HiGHS
+instance.  Local worker processes and Dask workers each build the same shared
+model once (a process-pool initializer; a per-worker cache on Dask) and then
+solve chunks of case names; only names go out and tidy :class:`CaseResult`
+rows come back.  Results come back in the order asked (base first, then the
+scenarios in sheet order), identical whichever way the cases were spread.
 
-Warm starts (:mod:`planner.solve.warm`): every backend first solves the base case in
-this process and captures its optimal basis; the basis then travels with the
-plan to every worker, and each scenario whose LP has the base's structure
-starts simplex from it (always the base's basis, never the previous case's),
-so a case's answer does not depend on order or placement.  When the base case
-is not among the names, it is still solved for its basis (and not reported):
-a scenario then gives the same answer whether or not the base was asked for.
-Whether warm starts apply at all is the solver option ``warm``
-(``auto``/``on``/``off``, :data:`planner.solve.warm.WARM_ABOVE`); with ``off`` no
-base is solved ahead.
+Warm starts: the base case is solved first, in this process, and its optimal
+basis travels to every worker; every other case starts from it (always the
+base's basis, never the previous case's), so a case's answer does not depend on
+order or placement.  When the base case is not among the names it is still
+solved for its basis (and not reported).  Solver option ``warm`` ``off``: every
+case is solved cold.
+
+Solver option ``translator`` ``pyomo`` solves each case's own model through
+Pyomo's HiGHS interface instead (the reference the tests compare with).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
+from planner.run.batch import Basis, Batch, scenario_variants
 from planner.scenario.cases import Index
 
 if TYPE_CHECKING:
@@ -44,10 +45,10 @@ DEFAULT_CHUNK = 4
 #: seconds to wait for a Dask scheduler before giving up
 CONNECT_TIMEOUT = 10.0
 
-_worker_plan: PlanData | None = None
-_worker_index: Index | None = None
-_worker_options: dict[str, Any] | None = None
-_worker_warm: WarmStart | None = None
+_worker_batch: Batch | None = None
+_worker_start: Basis | None = None
+#: Dask workers: the shared model of each sweep, by the sweep's token
+_dask_batches: dict[str, Batch] = {}
 
 
 def chunks(names: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -59,30 +60,44 @@ def chunks(names: Sequence[T], size: int) -> Iterator[list[T]]:
 
 def solve_names(plan: PlanData, names: Sequence[str], options: dict[str, Any] | None = None,
                 ix: Index | None = None, warm: WarmStart | None = None) -> list[CaseResult]:
-    """Solve the named cases one after another (the unit of work of every backend),
-    each from the base case's basis ``warm`` where it fits."""
+    """Solve the named cases one after another, each on its own model (the reference
+    path, used for solver option ``translator`` ``pyomo``)."""
     from planner.run.case import solve_case
 
     ix = ix or Index.build(plan)
     return [solve_case(plan, name, ix, options, warm) for name in names]
 
 
-def _init_worker(plan: PlanData, options: dict[str, Any] | None,
-                 warm: WarmStart | None) -> None:
-    global _worker_plan, _worker_index, _worker_options, _worker_warm
-    _worker_plan, _worker_options, _worker_warm = plan, options, warm
-    _worker_index = Index.build(plan)
+def _every(names: Sequence[str]) -> list[str]:
+    """The cases the shared model is built for: ``names``, and the base case."""
+    return list(names) if "base" in names else ["base", *names]
+
+
+def _shared(plan: PlanData, every: list[str], options: dict[str, Any] | None,
+            ix: Index | None = None) -> Batch:
+    ix = ix or Index.build(plan)
+    return Batch(plan, scenario_variants(plan, ix, every), ix, options)
+
+
+def _init_worker(plan: PlanData, every: list[str], options: dict[str, Any] | None,
+                 start: Basis | None) -> None:
+    global _worker_batch, _worker_start
+    _worker_batch, _worker_start = _shared(plan, every, options), start
 
 
 def _solve_in_worker(names: list[str]) -> list[CaseResult]:
-    assert _worker_plan is not None
-    return solve_names(_worker_plan, names, _worker_options, _worker_index, _worker_warm)
+    assert _worker_batch is not None
+    return [_worker_batch.solve(n, _worker_start)[0] for n in names]
 
 
-def _dask_solve(plan: PlanData, names: list[str], options: dict[str, Any] | None,
-                warm: WarmStart | None) -> list[CaseResult]:
-    """Dask task: plan and warm start arrive as scattered futures, resolved by the worker."""
-    return solve_names(plan, names, options, warm=warm)
+def _dask_solve(plan: PlanData, every: list[str], token: str, names: list[str],
+                options: dict[str, Any] | None, start: Basis | None) -> list[CaseResult]:
+    """Dask task: builds the sweep's shared model once per worker (cached by token)."""
+    batch = _dask_batches.get(token)
+    if batch is None:
+        _dask_batches.clear()
+        batch = _dask_batches[token] = _shared(plan, every, options)
+    return [batch.solve(n, start)[0] for n in names]
 
 
 class _Bar:
@@ -136,18 +151,24 @@ def run_sweep(plan: PlanData, names: Sequence[str], options: dict[str, Any] | No
         if scheduler is not None:
             client, own = _connect(scheduler)
         ix = Index.build(plan)
-        warm, base_at = _base_first(plan, names, options, ix, collect)
+        if (options or {}).get("translator") == "pyomo":
+            for i, name in enumerate(names):
+                collect([i], solve_names(plan, [name], options, ix))
+            return [done[i] for i in range(len(names))]
+        every = _every(names)
+        batch = _shared(plan, every, options, ix)
+        start, base_at = _base_first(batch, names, options, collect)
         todo = [i for i in range(len(names)) if i != base_at]
         if not todo:
             pass
         elif client is not None:
-            _run_dask(plan, names, todo, options, warm, client, chunk or DEFAULT_CHUNK,
-                      collect)
+            _run_dask(plan, every, names, todo, options, start, client,
+                      chunk or DEFAULT_CHUNK, collect)
         elif workers > 1 and len(todo) > 1:
-            _run_processes(plan, names, todo, options, warm, workers, chunk, collect)
+            _run_processes(plan, every, names, todo, options, start, workers, chunk, collect)
         else:
             for i in todo:
-                collect([i], solve_names(plan, [names[i]], options, ix, warm))
+                collect([i], [batch.solve(names[i], start)[0]])
     finally:
         meter.close()
         if own and client is not None:
@@ -166,32 +187,29 @@ def _connect(scheduler: Any) -> tuple[Any, bool]:
     return Client(scheduler, timeout=CONNECT_TIMEOUT), True
 
 
-def _base_first(plan: PlanData, names: list[str], options: dict[str, Any] | None,
-                ix: Index, collect: Collect
-                ) -> tuple[WarmStart | None, int | None]:
+def _base_first(batch: Batch, names: list[str], options: dict[str, Any] | None,
+                collect: Collect) -> tuple[Basis | None, int | None]:
     """Solve the base case for its basis (unless warm starts are off or there is no
-    scenario); report it if it was asked for.  Returns (warm start, its position)."""
-    from planner.run.case import solve_base
+    other case); report it if it was asked for.  Returns (basis, its position)."""
     from planner.solve import warm as warm_mod
 
     if warm_mod.mode(options) == "off" or all(n == "base" for n in names):
         return None, None
-    result, start = solve_base(plan, ix, options)
+    result, start = batch.solve("base", capture=True)
     at = names.index("base") if "base" in names else None
     if at is not None:
         collect([at], [result])
     return start, at
 
 
-def _run_processes(plan: PlanData, names: list[str], todo: list[int],
-                   options: dict[str, Any] | None, warm: WarmStart | None,
-                   workers: int, chunk: int | None,
-                   collect: Collect) -> None:
+def _run_processes(plan: PlanData, every: list[str], names: list[str], todo: list[int],
+                   options: dict[str, Any] | None, start: Basis | None,
+                   workers: int, chunk: int | None, collect: Collect) -> None:
     workers = min(workers, len(todo), os.cpu_count() or workers)
     # about 8 chunks per worker: balances uneven cases, amortises per-task overhead
     size = chunk or max(1, min(32, len(todo) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(plan, options, warm)) as pool:
+                             initargs=(plan, every, options, start)) as pool:
         futures: dict[Future[list[CaseResult]], list[int]] = {}
         for part in chunks(todo, size):
             futures[pool.submit(_solve_in_worker, [names[i] for i in part])] = part
@@ -199,18 +217,21 @@ def _run_processes(plan: PlanData, names: list[str], todo: list[int],
             collect(futures[fut], fut.result())
 
 
-def _run_dask(plan: PlanData, names: list[str], todo: list[int],
-              options: dict[str, Any] | None, warm: WarmStart | None,
+def _run_dask(plan: PlanData, every: list[str], names: list[str], todo: list[int],
+              options: dict[str, Any] | None, start: Basis | None,
               client: Any, size: int, collect: Collect) -> None:
+    import uuid
+
     from distributed import as_completed as dask_completed
 
+    token = uuid.uuid4().hex
     plan_future = client.scatter(plan, broadcast=True)
-    warm_future = client.scatter(warm, broadcast=True) if warm is not None else None
+    start_future = client.scatter(start, broadcast=True) if start is not None else None
     parts: dict[Any, list[int]] = {}
     futures = []
     for part in chunks(todo, size):
-        fut = client.submit(_dask_solve, plan_future, [names[i] for i in part], options,
-                            warm_future, pure=False)
+        fut = client.submit(_dask_solve, plan_future, every, token, [names[i] for i in part],
+                            options, start_future, pure=False)
         parts[fut.key] = part
         futures.append(fut)
     for fut in dask_completed(futures):

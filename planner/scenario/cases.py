@@ -225,3 +225,37 @@ def case_names(plan: PlanData, only: list[str] | None = None) -> list[str]:
     if only is not None:
         names = [s for s in names if s in only]
     return ["base", *names]
+
+
+def superset(plan: PlanData, ix: Index, cases: list[Case]
+             ) -> tuple[Case, dict[str, list[bool]]]:
+    """A case whose model holds every column and row any of ``cases`` has, and its
+    offer availability (an offer-period is available when it is in some case).
+
+    Every rule and cap is in force wherever one of the cases has it in force (bans
+    only decide availability, given here); a facility has a capacity row wherever
+    one of the cases limits it; force majeure is left out (k = 1), so every
+    commitment any case has exists.  The numbers (demand, capacities, prices,
+    commitments) are the first case's or placeholders: the engine of
+    :mod:`planner.run.batch` sets every case's own before solving it.
+    """
+    n = len(plan.periods)
+    avail: dict[str, list[bool]] = {}
+    for case in cases:
+        for oid, flags in available(plan, ix, case).items():
+            have = avail.setdefault(oid, [False] * n)
+            for t, ok in enumerate(flags):
+                have[t] = have[t] or ok
+
+    def union(tables: list[dict[str, list[bool]]]) -> dict[str, list[bool]]:
+        return {key: [any(tb[key][t] for tb in tables) for t in range(n)]
+                for key in tables[0]}
+
+    capacity: dict[str, list[float | None]] = {}
+    for fid in plan.facilities:
+        per = [[c.capacity[fid][t] for c in cases] for t in range(n)]
+        capacity[fid] = [next((v for v in vs if v is not None), None) for vs in per]
+    first = cases[0]
+    return (Case("superset", dict(first.demand), capacity, {},
+                 union([c.rule_on for c in cases]), union([c.cap_on for c in cases])),
+            avail)

@@ -58,10 +58,16 @@ class Groups:
     cons_banned: set[Key] = field(default_factory=set)
 
 
-def group(plan: PlanData, ix: Index, case: Case) -> Groups:
-    """One pass over the available offers builds every grouping the model needs."""
+def group(plan: PlanData, ix: Index, case: Case,
+          avail: dict[str, list[bool]] | None = None) -> Groups:
+    """One pass over the available offers builds every grouping the model needs.
+
+    ``avail`` overrides which offer-periods have a flow (default: the case's own,
+    :func:`planner.scenario.cases.available`); the superset of many cases uses it.
+    """
     g = Groups()
-    avail = available(plan, ix, case)
+    if avail is None:
+        avail = available(plan, ix, case)
     y = _years(plan)
     # Loop invariants hoisted, one list of keys per offer: this pass is a large
     # part of the build at a million flows (docs/benchmarks.md).

@@ -548,3 +548,35 @@ def solve(model: pyo.Block, options: dict[str, Any] | None = None) -> Results:
         h = to_highs(c)
     set_options(h, options)
     return run(h, c)
+
+
+def linear_of(expr: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    """A linear expression as (variables, coefficients, constant), the variables as an
+    object array (repeated variables are not summed)."""
+    flat = _Flat()
+    const = flat.add(expr, 0)
+    vars_, coef, _, row_const = flat.arrays(1)
+    return vars_, coef, const + float(row_const[0])
+
+
+def add_block(h: highspy.Highs, block: pyo.Block, col_of: dict[int, int]) -> list[Any]:
+    """Append the active rows of ``block`` to the model ``h`` holds, with a new column
+    for each of their variables ``col_of`` does not know (cost 0, the variable's
+    bounds); returns the new columns' variables, which ``col_of`` now maps too."""
+    import scipy.sparse as sp
+
+    c = compile_model(block)
+    n = h.getNumCol()
+    at = np.flatnonzero([id(v) not in col_of for v in c.columns])
+    new = [c.columns[i] for i in at.tolist()]
+    for j, v in enumerate(new):
+        col_of[id(v)] = n + j
+    if new:
+        h.addCols(len(new), np.zeros(len(new)), c.col_lower[at], c.col_upper[at], 0,
+                  np.zeros(len(new), dtype=np.int32), np.zeros(0, dtype=np.int32),
+                  np.zeros(0))
+    mapped = np.array([col_of[id(v)] for v in c.columns], dtype=np.int32)
+    a = sp.csc_array((c.value, c.index, c.start), shape=(len(c.rows), len(c.columns))).tocsr()
+    h.addRows(len(c.rows), c.row_lower, c.row_upper, a.nnz, a.indptr.astype(np.int32),
+              mapped[a.indices].astype(np.int32), a.data.astype(float))
+    return new

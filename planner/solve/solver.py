@@ -190,9 +190,7 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
             warmed = res.warm
             res = res.results
             basis = warm_mod.capture(res) if capture else None
-    status = _STATUS.get(res.termination_condition, Status.UNKNOWN)
-    has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
-    message = "" if status is Status.OPTIMAL else _cause(status, res)
+    status, has, message = status_of(res)
     duals: dict[Any, float] = {}
     if has:
         res.solution_loader.load_vars()
@@ -205,6 +203,19 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
         _lexicographic(model, options)
     return SolveResult(status, time.perf_counter() - start, has, duals, message=message,
                        warm=warmed, basis=basis)
+
+
+def status_of(res: Any) -> tuple[Status, bool, str]:
+    """(status, whether a solution exists, cause) of a solver result (Pyomo's or
+    :class:`planner.solve.arrays.Results`)."""
+    status = _STATUS.get(res.termination_condition, Status.UNKNOWN)
+    has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    return status, has, "" if status is Status.OPTIMAL else _cause(status, res)
+
+
+def _loaded(var: Any) -> float | None:
+    """A variable's value as loaded into the model (a tie-break's ``value``)."""
+    return pyo.value(var, exception=False)
 
 
 def _cause(status: Status, res: Any) -> str:
@@ -220,8 +231,8 @@ def _cause(status: Status, res: Any) -> str:
 def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> None:
     """Among cost-optimal plans, load the one the model's tie-breaks prefer.
 
-    The model declares its tie-breaks (``model.tie_breaks``: callables that return an
-    expression to minimise, or None to skip; see :data:`planner.model.build.TIE_BREAKS`).
+    The model declares its tie-breaks (``model.tie_breaks``: callables of the model
+    and a variable's value that return an expression to minimise, or None to skip; see :data:`planner.model.build.TIE_BREAKS`).
     The active objective is held at its optimum, then each
     tie-break is minimised in turn, each held at its own optimum for the next.  This
     solver layer knows nothing of what they mean.  Duals stay those of the cost
@@ -240,7 +251,7 @@ def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> 
     objective.deactivate()
     try:
         for stage in stages:
-            expr = stage(model)
+            expr = stage(model, _loaded)
             if expr is None:
                 continue
             for i, (e, best) in enumerate(zip(held, bests, strict=True)):
@@ -265,3 +276,73 @@ def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> 
             if comp.local_name not in before:
                 model.del_component(comp)
         objective.activate()
+
+
+def tie_break_arrays(h: Any, model: pyo.ConcreteModel, col_of: dict[int, int],
+                     values: Any, present: Any, cost: Any) -> Any:
+    """:func:`_lexicographic` on a model HiGHS already holds as arrays (the
+    one-model-many-cases engine, :mod:`planner.run.batch`): the same tie-breaks of
+    ``model.tie_breaks``, each held at its optimum by an added row, solved on ``h``
+    from where the cost solve ended.  ``values`` are the column values of the cost
+    optimum, ``present`` marks the columns the case has (the others are fixed at 0 and
+    are None to a tie-break), ``cost`` the case's objective.  Returns the column
+    values of the last stage that solved; every added row and column is removed and
+    the Pyomo model left as it was.
+    """
+    import highspy
+    import numpy as np
+
+    from planner.solve import arrays as hd
+
+    stages = getattr(model, "tie_breaks", ())
+    n, rows0 = h.getNumCol(), h.getNumRow()
+    x = np.asarray(values, dtype=float)
+    if not stages:
+        return x
+
+    def value(var: Any) -> float | None:
+        j = col_of.get(id(var))
+        return None if j is None or j >= n or not present[j] else float(x[j])
+
+    nz = np.flatnonzero(cost)
+    # (columns, coefficients, upper bound) of each objective held at its optimum
+    holds: list[tuple[Any, Any, float]] = [(nz, np.asarray(cost)[nz], float(np.dot(cost, x)))]
+    added = 0
+    passed: set[str] = set()
+    before = {c.local_name for c in model.component_objects(descend_into=False)}
+    known = dict(col_of)
+    try:
+        for stage in stages:
+            expr = stage(model, value)
+            if expr is None:
+                continue
+            for comp in list(model.component_objects(pyo.Block, descend_into=False)):
+                if comp.local_name not in before and comp.local_name not in passed:
+                    hd.add_block(h, comp, known)
+                    passed.add(comp.local_name)
+            for cols, coefs, best in holds[added:]:
+                h.addRow(-hd.INF, best, len(cols), cols.astype(np.int32), coefs)
+            added = len(holds)
+            vars_, coefs, _ = hd.linear_of(expr)
+            cols = np.fromiter((known[id(v)] for v in vars_), dtype=np.int64, count=len(vars_))
+            goal = np.zeros(h.getNumCol())
+            np.add.at(goal, cols, coefs)
+            h.changeColsCost(len(goal), np.arange(len(goal), dtype=np.int32), goal)
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                break
+            full = np.asarray(h.getSolution().col_value, dtype=float)
+            x = full[:n]
+            nz = np.flatnonzero(goal)
+            holds.append((nz, goal[nz], float(np.dot(goal, full))))
+    finally:
+        if h.getNumRow() > rows0:
+            extra = np.arange(rows0, h.getNumRow(), dtype=np.int32)
+            h.deleteRows(len(extra), extra)
+        if h.getNumCol() > n:
+            extra = np.arange(n, h.getNumCol(), dtype=np.int32)
+            h.deleteCols(len(extra), extra)
+        for comp in list(model.component_objects(descend_into=False)):
+            if comp.local_name not in before:
+                model.del_component(comp)
+    return x

@@ -1,0 +1,351 @@
+"""One model, many cases: build and translate the LP once, then solve each case as
+changes of bounds, right-hand sides and costs on the same HiGHS instance.
+
+The cases of a run (the base case, the scenarios, the policy re-solves) differ
+only in numbers and in which offer-periods, rules and caps they have, never in
+the matrix.  So the engine builds one Pyomo model, the superset of every case
+(:func:`planner.scenario.cases.superset`: every flow any case has, every row any
+case has), compiles it to arrays once (:func:`planner.solve.arrays.compile_model`)
+and passes it to one ``highspy.Highs``.  Each case is then given by its own
+:class:`planner.model.build.CaseSpec`, the same spec its own model is built from:
+
+- a column the case does not have (an unavailable flow, a commitment it lacks):
+  lower and upper bound 0; the others take the case's bounds;
+- a row the case does not have (a rule or cap switched off, an unlimited
+  capacity): bounds -inf, +inf; the others take the case's right-hand sides;
+- costs: the case's objective coefficients, from
+  :func:`planner.model.build.cost_items` with the case's groupings.
+
+Fixing a column at 0 and relaxing a row leaves exactly the case's own LP plus
+columns at 0 and rows that bind nothing, so each case's optimum is that of its
+own model (tested on random workbooks against building each case's own model,
+tests/test_batch.py).  Pyomo stays the single statement of the model: the
+engine only reads the spec and the compiled superset.
+
+Determinism: every case but the first starts from the same basis (the base case's
+optimal one, or none), after ``clearSolver``, with every bound and cost set
+afresh from the pristine arrays; a case's answer therefore does not depend on the
+order of cases or on which worker solved it.  Tie-breaks (least unmet demand,
+steady volumes) run on the same instance (:func:`planner.solve.solver.tie_break_arrays`)
+and their rows and columns are removed after.
+
+Results come straight from HiGHS's arrays (column values, row activities, row
+duals), mapped to keys through the spec and to Constraints rows through the
+family registry (:func:`planner.analysis.results.tables_of`), never through Pyomo
+objects.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import compress
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
+
+from planner.analysis.results import CaseResult, RowValues, _start, family_rows, tables_of
+from planner.inputs.data import PlanData
+from planner.model.build import TIE_BREAKS, CaseSpec, add_families, cost_items, group
+from planner.model.families import COST_PARTS, FAMILIES
+from planner.scenario.cases import Case, Index, superset
+from planner.solve import arrays as hd
+from planner.solve.runtime import new_highs
+from planner.solve.solver import solver_options, status_of, tie_break_arrays
+from planner.solve.status import Status
+
+INF = hd.INF
+#: bounds of a column the case does not have
+_ABSENT = (0.0, 0.0)
+_FREE = (None, None)
+_PART = {p.component: i for i, p in enumerate(COST_PARTS)}
+_SIGN = np.array([p.sign for p in COST_PARTS], dtype=float)
+
+
+@dataclass
+class Variant:
+    """One case to solve on the shared model: its name, the plan it is read from (a
+    policy re-solve's copy of the plan differs only in rules, caps and stockpile
+    minimums) and its effective parameters."""
+
+    name: str
+    plan: PlanData
+    case: Case
+
+
+@dataclass(frozen=True)
+class Basis:
+    """An optimal basis of the shared model (HiGHS basis status codes): plain arrays,
+    so it pickles to worker processes and Dask workers."""
+
+    col_status: np.ndarray
+    row_status: np.ndarray
+
+    def highs(self) -> highspy.HighsBasis:
+        status = list(highspy.HighsBasisStatus.__members__.values())
+        b = highspy.HighsBasis()
+        b.col_status = [status[s] for s in self.col_status.tolist()]
+        b.row_status = [status[s] for s in self.row_status.tolist()]
+        b.alien = False
+        b.valid = True
+        return b
+
+
+def _basis(h: highspy.Highs) -> Basis | None:
+    b = h.getBasis()
+    if not b.valid:
+        return None
+    code = {s: int(s) for s in highspy.HighsBasisStatus.__members__.values()}
+    return Basis(np.fromiter(map(code.__getitem__, b.col_status), dtype=np.int8),
+                 np.fromiter(map(code.__getitem__, b.row_status), dtype=np.int8))
+
+
+def _bounds(keys: list[Any], given: dict[Any, Any], default: tuple[Any, Any]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of ``keys`` from ``given`` (``default`` where absent),
+    None as -inf / +inf."""
+    pairs = list(map(given.get, keys, [default] * len(keys)))
+    lo = np.array([p[0] for p in pairs], dtype=float)  # None -> nan
+    hi = np.array([p[1] for p in pairs], dtype=float)
+    lo[np.isnan(lo)] = -INF
+    hi[np.isnan(hi)] = INF
+    return lo, hi
+
+
+class Batch:
+    """The shared model of a set of cases, and the HiGHS instance that solves them."""
+
+    def __init__(self, plan: PlanData, variants: list[Variant], ix: Index | None = None,
+                 options: dict[str, Any] | None = None) -> None:
+        self.plan = plan
+        self.ix = ix = ix or Index.build(plan)
+        self.options = dict(options or {})
+        self.export = self.options.pop("export_lp", None)
+        self.variants = {v.name: v for v in variants}
+        with PauseGC():
+            case, avail = superset(plan, ix, [v.case for v in variants])
+            g = group(plan, ix, case, avail)
+            m = pyo.ConcreteModel(name="cases")
+            spec = add_families(m, plan, ix, case, g)
+            m.tie_breaks = TIE_BREAKS
+            c = hd.compile_model(m)
+            self.model, self.groups, self.compiled = m, g, c
+            self.col_of = dict(zip(map(id, c.columns), range(len(c.columns)), strict=True))
+            row_of = dict(zip(map(id, c.rows), range(len(c.rows)), strict=True))
+            # columns: variable component -> (keys, positions; -1: in no row or cost)
+            self.cols: dict[str, tuple[list[Any], np.ndarray]] = {}
+            for name, bounds in spec.columns.items():
+                keys = list(bounds)
+                pos = np.fromiter((self.col_of.get(id(v), -1) for v in
+                                   m.component(name).values()), dtype=np.int64,
+                                  count=len(keys))
+                self.cols[name] = (keys, pos)
+            # rows: family key -> (keys, positions), and each row's constant (declared
+            # bound - compiled bound: the constant of its body, e.g. initial stock)
+            self.rows: dict[str, tuple[list[Any], dict[Any, int]]] = {}
+            self.constant = np.zeros(len(c.rows))
+            for fam in FAMILIES:
+                if fam.key not in spec.rows:
+                    continue
+                con = getattr(getattr(m, fam.component[0]), fam.component[1])
+                keys = list(spec.rows[fam.key])
+                pos = [row_of[id(r)] for r in con.values()]
+                self.rows[fam.key] = (keys, dict(zip(keys, pos, strict=True)))
+                lo, hi = _bounds(keys, spec.rows[fam.key], _FREE)
+                at = np.asarray(pos, dtype=np.int64)
+                with np.errstate(invalid="ignore"):
+                    self.constant[at] = np.where(np.isfinite(lo), lo - c.row_lower[at],
+                                                 hi - c.row_upper[at])
+            items = list(cost_items(m, plan, g))
+            self.cost_pos = np.fromiter((self.col_of.get(id(it[4]), -1) for it in items),
+                                        dtype=np.int64, count=len(items))
+            self.cost_part = np.fromiter((_PART[it[0]] for it in items), dtype=np.int64,
+                                         count=len(items))
+        self.n, self.m = len(c.columns), len(c.rows)
+        self.h = hd.to_highs(c)
+        hd.set_options(self.h, solver_options(plan.settings, self.options))
+        self._all_cols = np.arange(self.n, dtype=np.int32)
+        self._all_rows = np.arange(self.m, dtype=np.int32)
+
+    def solve_many(self, names: list[str], start: Basis | None = None,
+                   progress: Any = None) -> list[CaseResult]:
+        """Solve ``names`` in order.  Without ``start``, the base case is solved first
+        (cold) for its basis, which every other case starts from (solver option
+        ``warm`` ``off``: every case cold); the base is reported only when asked for."""
+        from planner.solve import warm as warm_mod
+
+        out: dict[str, CaseResult] = {}
+        if start is None and warm_mod.mode(self.options) != "off" and \
+                any(n != "base" for n in names):
+            base, start = self.solve("base", capture=True)
+            out["base"] = base
+        results = []
+        for name in names:
+            r = out.get(name) or self.solve(name, start)[0]
+            if progress:
+                progress(r)
+            results.append(r)
+        return results
+
+    # --- one case ---------------------------------------------------------------------
+
+    def fits(self, spec: CaseSpec) -> bool:
+        """Every column and row of the case is in the shared model (always, for the
+        cases it was built from; checked so that a slip can never give a wrong LP)."""
+        for name, bounds in spec.columns.items():
+            have = self.cols.get(name)
+            if bounds and (have is None or not set(bounds) <= set(have[0])):
+                return False
+        for key, bounds in spec.rows.items():
+            have_rows = self.rows.get(key)
+            if bounds and (have_rows is None or not set(bounds) <= have_rows[1].keys()):
+                return False
+        return True
+
+    def _arrays(self, variant: Variant, spec: CaseSpec, g: Any
+                ) -> tuple[np.ndarray, ...]:
+        """The case's column bounds, costs, row bounds, which columns it has, and each
+        cost item's coefficient."""
+        c = self.compiled
+        col_lo = np.zeros(self.n)
+        col_hi = np.zeros(self.n)
+        present = np.zeros(self.n, dtype=bool)
+        for name, (keys, pos) in self.cols.items():
+            lo, hi = _bounds(keys, spec.columns.get(name, {}), _ABSENT)
+            ok = pos >= 0
+            col_lo[pos[ok]], col_hi[pos[ok]] = lo[ok], hi[ok]
+            have = spec.columns.get(name, {})
+            present[pos[ok]] = np.fromiter(map(have.__contains__, keys), dtype=bool,
+                                           count=len(keys))[ok]
+        row_lo = np.full(self.m, -INF)
+        row_hi = np.full(self.m, INF)
+        for key, (keys, at) in self.rows.items():
+            given = spec.rows.get(key, {})
+            mine = [k for k in keys if k in given]
+            pos = np.fromiter(map(at.__getitem__, mine), dtype=np.int64, count=len(mine))
+            lo, hi = _bounds(mine, given, _FREE)
+            row_lo[pos] = lo - self.constant[pos]
+            row_hi[pos] = hi - self.constant[pos]
+        items = cost_items(self.model, variant.plan, g)
+        coef = np.fromiter((it[3] for it in items), dtype=float, count=len(self.cost_pos))
+        cost = np.zeros(self.n)
+        ok = self.cost_pos >= 0
+        np.add.at(cost, self.cost_pos[ok], (_SIGN[self.cost_part] * coef)[ok])
+        del c
+        return col_lo, col_hi, cost, row_lo, row_hi, present, coef
+
+    def solve(self, name: str, start: Basis | None = None, capture: bool = False
+              ) -> tuple[CaseResult, Basis | None]:
+        """Solve case ``name`` from ``start`` (or cold); with ``capture``, also return
+        its optimal basis (the warm start of the others)."""
+        began = time.perf_counter()
+        variant = self.variants[name]
+        plan, case = variant.plan, variant.case
+        with PauseGC():
+            g = group(plan, self.ix, case)
+            from planner.model.build import case_spec
+
+            spec = case_spec(plan, self.ix, case, g)
+        if not self.fits(spec):  # pragma: no cover - a superset always fits
+            from planner.run.case import solve_case
+
+            return solve_case(plan, name, self.ix, self.options), None
+        with PauseGC():
+            col_lo, col_hi, cost, row_lo, row_hi, present, coef = self._arrays(variant, spec, g)
+        h = self.h
+        h.changeColsBounds(self.n, self._all_cols, col_lo, col_hi)
+        h.changeColsCost(self.n, self._all_cols, cost)
+        h.changeRowsBounds(self.m, self._all_rows, row_lo, row_hi)
+        h.clearSolver()
+        if self.export:
+            from planner.run.case import lp_path
+
+            if h.writeModel(str(lp_path(self.export, name))) == highspy.HighsStatus.kError:
+                raise OSError(f"HiGHS could not write {lp_path(self.export, name)}")
+        warm = start is not None and h.setBasis(start.highs()) == highspy.HighsStatus.kOk
+        if self.n == 0:
+            status, has, message = Status.OPTIMAL, True, ""
+            values = np.zeros(0)
+        else:
+            res = hd.run(h, self.compiled)
+            status, has, message = status_of(res)
+            values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
+        basis = _basis(h) if capture and status is Status.OPTIMAL and self.n else None
+        duals = None
+        if status is Status.OPTIMAL and self.n:
+            duals = np.asarray(h.getSolution().row_dual, dtype=float)
+            values = tie_break_arrays(h, self.model, self.col_of, values, present, cost)
+        out = _start(name, str(status), 0.0, message)
+        if has and values is not None:
+            with PauseGC():
+                self._tables(variant, spec, g, out, values, coef, duals)
+        out.seconds = time.perf_counter() - began
+        if status is Status.INFEASIBLE:
+            from planner.analysis.explain import explain_infeasible
+
+            out.explanation = explain_infeasible(plan, self.ix, case)
+        del warm
+        return out, basis
+
+    def _tables(self, variant: Variant, spec: CaseSpec, g: Any, out: CaseResult,
+                x: np.ndarray, coef: np.ndarray, duals: np.ndarray | None) -> None:
+        """The case's tidy tables, read off the solution arrays."""
+        def column(name: str) -> dict[Any, float]:
+            have = spec.columns.get(name, {})
+            keys, pos = self.cols.get(name, ([], np.zeros(0, dtype=np.int64)))
+            vals = np.where(pos >= 0, x[np.maximum(pos, 0)] if len(x) else 0.0, 0.0)
+            return dict(compress(zip(keys, vals.tolist(), strict=True),
+                                 map(have.__contains__, keys)))
+
+        values = {name: column(name) for name in ("x", "s", "u", "v")}
+        ok = self.cost_pos >= 0
+        at = np.where(ok, x[np.maximum(self.cost_pos, 0)] if len(x) else 0.0, 0.0)
+        sums = np.bincount(self.cost_part, weights=coef * at, minlength=len(COST_PARTS))
+        parts = {p.component: float(sums[i]) for i, p in enumerate(COST_PARTS)}
+        activity = self.compiled_activity(x)
+        by_family: dict[str, list[RowValues]] = {}
+        for fam in FAMILIES:
+            given = spec.rows.get(fam.key)
+            if not fam.reported or not given:
+                continue
+            at_row = self.rows[fam.key][1]
+            rows: list[RowValues] = []
+            for k, (lo, hi) in given.items():
+                r = at_row[k]
+                rows.append((k, lo, hi, float(activity[r] + self.constant[r]),
+                             None if duals is None else float(duals[r])))
+            by_family[fam.key] = rows
+        tables_of(variant.plan, variant.case, g, out, values, parts,
+                  family_rows(variant.plan, by_family, variant.name))
+
+    def compiled_activity(self, x: np.ndarray) -> np.ndarray:
+        """Row activities A x of the shared model (without the bodies' constants)."""
+        c = self.compiled
+        if not self.m:
+            return np.zeros(0)
+        import scipy.sparse as sp
+
+        a = sp.csc_array((c.value, c.index, c.start), shape=(self.m, self.n))
+        return np.asarray(a @ x)
+
+
+# --- many cases ------------------------------------------------------------------------
+
+
+def scenario_variants(plan: PlanData, ix: Index, names: list[str]) -> list[Variant]:
+    """The base case and scenarios ``names`` as variants of the shared model."""
+    from planner.scenario.cases import build_case
+
+    return [Variant(n, plan, build_case(plan, ix, n)) for n in names]
+
+
+def solve_cases(plan: PlanData, names: list[str], options: dict[str, Any] | None = None,
+                ix: Index | None = None) -> list[CaseResult]:
+    """Solve ``names`` on one shared model (:meth:`Batch.solve_many`)."""
+    ix = ix or Index.build(plan)
+    every = names if "base" in names else ["base", *names]
+    return Batch(plan, scenario_variants(plan, ix, every), ix, options).solve_many(names)
