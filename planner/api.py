@@ -75,14 +75,17 @@ def solve_base(plan: PlanData, ix: Index | None = None,
 def solve_all(plan: PlanData, scenarios: list[str] | None = None,
               options: dict[str, Any] | None = None,
               progress: Callable[[CaseResult], None] | None = None,
-              workers: int = 1, scheduler: Any = None) -> list[CaseResult]:
+              workers: int = 1, scheduler: Any = None,
+              with_policy: bool = False) -> list[CaseResult]:
     """The base case, then each scenario (all, or those named), in sheet order.
 
+    Every case is solved on one shared model (:mod:`planner.run.batch`).
     ``workers`` > 1 solves the cases in that many local processes, and
     ``scheduler`` (a Dask scheduler address or ``distributed.Client``) on a
     Dask cluster (see :mod:`planner.run.sweep`); the results are the same either way:
-    every backend solves the base case first and warm-starts each scenario from
-    its basis where :mod:`planner.solve.warm` applies (solver option ``warm``).
+    every backend solves the base case first and starts each scenario from its basis
+    (solver option ``warm``).  ``with_policy``: the shared model also holds the policy
+    re-solves, and is kept for :func:`policy_costs` to reuse.
     """
     unknown = [s for s in scenarios or [] if s not in plan.scenarios and s != "base"]
     if unknown:
@@ -90,11 +93,14 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
                                   "a scenario named in the Scenarios sheet",
                                   "Known: " + (", ".join(plan.scenarios) or "none") + ".")
                           for s in unknown])
+    from planner.analysis.policy import policies
     from planner.run.sweep import run_sweep
 
+    names = case_names(plan, scenarios)
+    prepare = [p.case for p in policies(plan)] if with_policy and "base" in names else []
     parallel = workers > 1 or scheduler is not None
-    return run_sweep(plan, case_names(plan, scenarios), options, workers=workers,
-                     scheduler=scheduler, progress=progress, bar=None if parallel else False)
+    return run_sweep(plan, names, options, workers=workers, scheduler=scheduler,
+                     progress=progress, bar=None if parallel else False, prepare=prepare)
 
 
 def write(plan: PlanData, results: list[CaseResult], path: str | Path,
@@ -108,14 +114,25 @@ def write(plan: PlanData, results: list[CaseResult], path: str | Path,
 def policy_costs(plan: PlanData, results: list[CaseResult],
                  options: dict[str, Any] | None = None,
                  progress: Callable[[PolicyCost], None] | None = None) -> list[PolicyCost]:
-    """What each active rule, cap and the stockpile minimums cost the base case.
+    """What each active rule, cap and the stockpile minimums cost the base case: the base
+    case re-solved without each, as cases of the shared model (the one
+    :func:`solve_all` kept when asked ``with_policy``, else a new one).
 
     Empty when the base case was not among ``results``.
     """
+    from planner.analysis.policy import policies
     from planner.analysis.policy import policy_costs as _costs
+    from planner.run.sweep import release, run_sweep
 
     base = next((r for r in results if r.name == "base"), None)
-    return [] if base is None else _costs(plan, base, options=options, progress=progress)
+    if base is None:
+        return []
+    try:
+        names = [p.case for p in policies(plan)]
+        solved = run_sweep(plan, names, options, bar=False) if names else []
+    finally:
+        release()
+    return _costs(plan, base, {r.name: r for r in solved}, progress)
 
 
 def default_report_path(input_path: str | Path) -> Path:
@@ -161,7 +178,8 @@ def run(path: str | Path, out: str | Path | None = None, scenarios: list[str] | 
     refuse_overwriting_input(path, target)
     info = RunInfo(str(path), options=dict(options or {}))
     plan = load(path)
-    results = solve_all(plan, scenarios, options, progress, workers, scheduler)
+    results = solve_all(plan, scenarios, options, progress, workers, scheduler,
+                        with_policy=with_policy)
     started = time.perf_counter()
     policy = policy_costs(plan, results, options) if with_policy else None
     info.policy_seconds = time.perf_counter() - started if with_policy else None

@@ -23,6 +23,7 @@ from planner.cli import main
 from planner.inputs.data import Settings
 from planner.model.build import build_model
 from planner.scenario.cases import Index, build_case
+from planner.solve import arrays
 from planner.solve import solver as solve
 from planner.solve.solver import Status, solver_options
 from tests import wb
@@ -90,6 +91,7 @@ def test_solver_error_exits_3_with_cause_on_console_and_in_report(
     src = wb.write(tmp_path, wb.valid_data())
     out = tmp_path / "r.xlsx"
     monkeypatch.setattr(solve, "_highs", _failing_highs)
+    monkeypatch.setattr(arrays, "run", _failing_highs)  # the shared model's solves
     res = _run(["run", str(src), "-o", str(out), "--no-policy"])
     assert res.exit_code == 3, res.output
     assert "cause: HiGHS reported an error and returned no result: RuntimeError: " \
@@ -112,6 +114,10 @@ def test_missing_scipy_is_solver_missing_with_its_cause(
     assert r.status is Status.SOLVER_MISSING
     assert "scipy" in r.message
     assert api.exit_code([r]) == 3
+    # every case of a run on the shared model, too
+    results = api.solve_all(plan)
+    assert [r.status for r in results] == [Status.SOLVER_MISSING] * len(results)
+    assert all("scipy" in r.message for r in results)
 
 
 def test_exit_codes_rank_failure_over_infeasible() -> None:
@@ -335,6 +341,7 @@ def test_run_json_carries_each_cause(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("base", "optimal", pytest.approx(11_000)), ("ban_covered", "optimal",
                                                      pytest.approx(16_000))]
     monkeypatch.setattr(solve, "_highs", _failing_highs)
+    monkeypatch.setattr(arrays, "run", _failing_highs)
     res = _run(["run", str(src), "-o", str(out), "--json", "--no-policy"])
     assert res.exit_code == 3
     doc = json.loads(res.stdout)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from planner import api
-from planner.analysis.policy import policy_costs, shadow_prices
+from planner.analysis.policy import shadow_prices
 from planner.inputs.template import write_workbook
 from planner.model.families import money
 
@@ -58,7 +58,7 @@ def test_policy_costs_largest_first(tmp_path: Path) -> None:
     plan = load(tmp_path, d)
     base = api.solve_all(plan)[0]
     assert base.total_cost == pytest.approx(1800)
-    costs = policy_costs(plan, base)
+    costs = api.policy_costs(plan, [base])
     assert [p.policy for p in costs] == ["stockpile minimums", "rule Q (quota)", "cap K"]
     assert [p.cost_added for p in costs] == pytest.approx([200, 150, 0], abs=1e-6)
     assert [p.total_cost_without for p in costs] == pytest.approx([1600, 1650, 1800])
@@ -68,11 +68,40 @@ def test_policy_costs_largest_first(tmp_path: Path) -> None:
     assert plan.rules["Q"].active and plan.stockpile[0].min_tonnes == 10
 
 
+def test_a_run_solves_its_policies_on_the_scenarios_shared_model(tmp_path: Path) -> None:
+    """solve_all(with_policy=True) builds one shared model for the cases and the policy
+    re-solves and keeps it; policy_costs reuses it (no second build) and forgets it."""
+    from planner.run import batch, sweep
+
+    d = network()
+    d["Rules"] = [{"rule": "Q", "kind": "quota", "country": "A", "limit": 40, "basis": "law Q"}]
+    d["Caps"] = [{"cap": "K", "stage": "sep", "country": "A", "max_share": 0.5}]
+    d["Stockpile"] = [{"material": "M", "min_tonnes": 10}]
+    plan = load(tmp_path, d)
+    built: list[int] = []
+    real = batch.Batch.__init__
+
+    def counting(self: batch.Batch, *a: object, **k: object) -> None:
+        built.append(1)
+        real(self, *a, **k)  # type: ignore[arg-type]
+
+    batch.Batch.__init__ = counting  # type: ignore[method-assign]
+    try:
+        results = api.solve_all(plan, with_policy=True)
+        assert sweep._kept is not None
+        costs = api.policy_costs(plan, results)
+    finally:
+        batch.Batch.__init__ = real  # type: ignore[method-assign]
+    assert len(built) == 1 and sweep._kept is None
+    assert [p.cost_added for p in costs] == pytest.approx([200, 150, 0], abs=1e-6)
+    assert costs == api.policy_costs(plan, api.solve_all(plan))
+
+
 def test_inactive_policies_are_not_priced(tmp_path: Path) -> None:
     d = network()
     d["Rules"] = [{"rule": "Q", "kind": "quota", "country": "A", "limit": 40, "active": False}]
     plan = load(tmp_path, d)
-    assert policy_costs(plan, api.solve_all(plan)[0]) == []
+    assert api.policy_costs(plan, api.solve_all(plan)) == []
 
 
 def test_capacity_sentence_per_t_per_year(tmp_path: Path) -> None:
@@ -145,7 +174,7 @@ def test_infeasible_base_says_which_policy_restores_a_plan(tmp_path: Path) -> No
     plan = load(tmp_path, d)
     base = api.solve_all(plan)[0]
     assert base.status == "infeasible"
-    (q,) = policy_costs(plan, base)
+    (q,) = api.policy_costs(plan, [base])
     assert q.status == "optimal" and q.cost_added is None
     assert q.note == "without it the base case has a plan"
     assert q.total_cost_without == pytest.approx(1000)

@@ -2,8 +2,9 @@
 
 Policy costs: the base case is re-solved without one policy at a time (each
 active rule, each active cap, and all stockpile minimums together), each on a
-copy of the plan made with :func:`dataclasses.replace`; the cost a policy adds
-is base total_cost minus total_cost without it.
+copy of the plan made with :func:`dataclasses.replace`, solved as one more case of
+the run's shared model (:mod:`planner.run.batch`); the cost a policy adds is base
+total_cost minus total_cost without it.
 
 Shadow prices: the Constraints rows' ``shadow_price`` is d total_cost / d rhs
 (per t in the period).  Sentences rescale it to the unit the analyst changes:
@@ -20,10 +21,7 @@ from typing import Any
 
 from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
-from planner.model.build import build_model
 from planner.model.families import FAMILY, money, sentence
-from planner.scenario.cases import Index, build_case
-from planner.solve.solver import solve, solver_options
 
 #: a shadow price (per unit the analyst changes) below this is "not binding"
 TOL = 1e-6
@@ -71,54 +69,92 @@ def _average_price(result: CaseResult) -> dict[str, float]:
     return {m: cost[m] / volume[m] for m in cost if volume[m] > 0}
 
 
-def _without(plan: PlanData) -> list[tuple[str, str, str, int | None, str, PlanData]]:
-    """(policy, kind, sheet, row, basis, plan copy without it) for each active policy."""
-    out: list[tuple[str, str, str, int | None, str, PlanData]] = []
+#: prefix of the case name of a policy re-solve (never a scenario name: the Scenarios
+#: sheet's names are printable text)
+POLICY_CASE = "\x00without "
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One active policy (a rule, a cap, or all stockpile minimums) whose cost the base
+    case is re-solved to measure."""
+
+    policy: str
+    kind: str
+    sheet: str
+    row: int | None
+    basis: str
+    #: the rule or cap id (empty for the stockpile minimums)
+    target: str = ""
+
+    @property
+    def case(self) -> str:
+        """The name of its re-solve among the cases of a run."""
+        return POLICY_CASE + self.policy
+
+
+def policies(plan: PlanData) -> list[Policy]:
+    """Every active policy of ``plan``, in sheet order: rules, caps, stockpile minimums."""
+    out: list[Policy] = []
     for rid, r in plan.rules.items():
         if r.active:
-            rules = {**plan.rules, rid: dataclasses.replace(r, active=False)}
-            out.append((f"rule {rid} ({r.kind})", "rule", "Rules", r.row, r.basis,
-                        dataclasses.replace(plan, rules=rules)))
+            out.append(Policy(f"rule {rid} ({r.kind})", "rule", "Rules", r.row, r.basis, rid))
     for cid, c in plan.caps.items():
         if c.active and (c.max_share is not None and c.max_share < 1 or c.min_share):
-            caps = {**plan.caps, cid: dataclasses.replace(c, active=False)}
-            out.append((f"cap {cid}", "cap", "Caps", c.row, c.basis,
-                        dataclasses.replace(plan, caps=caps)))
+            out.append(Policy(f"cap {cid}", "cap", "Caps", c.row, c.basis, cid))
     if any(s.min_days > 0 or s.min_tonnes > 0 for s in plan.stockpile):
-        rows = [dataclasses.replace(s, min_days=0.0, min_tonnes=0.0) for s in plan.stockpile]
-        out.append(("stockpile minimums", "stockpile", "Stockpile", None, "",
-                    dataclasses.replace(plan, stockpile=rows)))
+        out.append(Policy("stockpile minimums", "stockpile", "Stockpile", None, ""))
     return out
 
 
-def policy_costs(plan: PlanData, base: CaseResult, ix: Index | None = None,
-                 options: dict[str, Any] | None = None,
+def without(plan: PlanData, policy: Policy) -> PlanData:
+    """A copy of ``plan`` without ``policy`` (the rule or cap inactive, or every stockpile
+    minimum at 0); the offers, routes and penalties are the same objects."""
+    if policy.kind == "rule":
+        r = plan.rules[policy.target]
+        return dataclasses.replace(
+            plan, rules={**plan.rules, r.id: dataclasses.replace(r, active=False)})
+    if policy.kind == "cap":
+        c = plan.caps[policy.target]
+        return dataclasses.replace(
+            plan, caps={**plan.caps, c.id: dataclasses.replace(c, active=False)})
+    rows = [dataclasses.replace(s, min_days=0.0, min_tonnes=0.0) for s in plan.stockpile]
+    return dataclasses.replace(plan, stockpile=rows)
+
+
+def policy_case(plan: PlanData, name: str) -> PlanData | None:
+    """The plan of the policy re-solve called ``name`` (None: not a policy re-solve)."""
+    if not name.startswith(POLICY_CASE):
+        return None
+    for p in policies(plan):
+        if p.case == name:
+            return without(plan, p)
+    raise KeyError(name)
+
+
+def policy_costs(plan: PlanData, base: CaseResult, solved: dict[str, CaseResult],
                  progress: Callable[[PolicyCost], None] | None = None) -> list[PolicyCost]:
-    """Re-solve the base case without each active policy; largest cost added first.
+    """What each active policy costs: base total_cost minus the total_cost of the base
+    case re-solved without it (``solved``: the re-solves by case name, see
+    :attr:`Policy.case`); largest cost added first.
 
     When the base case is infeasible, ``cost_added`` stays empty and the note
     says whether dropping the policy alone restores a plan.
     """
-    ix = ix or Index.build(plan)
-    opts = solver_options(plan.settings, options)
     out: list[PolicyCost] = []
     base_end = _end_stock(plan, base)
     price = _average_price(base)
-    last = len(plan.periods) - 1
-    for name, kind, sheet, row, basis, relaxed in _without(plan):
-        # Matching of offers by rules does not depend on ``active``: the index is reused.
-        case = build_case(relaxed, ix, "base")
-        model, _ = build_model(relaxed, ix, case)
-        res = solve(model, opts)
-        total = float(model.total_cost()) if res.has_solution else None
+    for pol in policies(plan):
+        res = solved[pol.case]
+        total = res.total_cost
         added = None
         note = ""
         held = None
         if base.status == "optimal" and res.status == "optimal" and total is not None \
                 and base.total_cost is not None:
             added = base.total_cost - total
-            extra = {mat: base_end.get(mat, 0.0) - float(model.s[mat, last].value or 0.0)
-                     for mat in plan.materials} if last >= 0 else {}
+            end = _end_stock(plan, res)
+            extra = {mat: base_end.get(mat, 0.0) - end.get(mat, 0.0) for mat in plan.materials}
             held = sum(max(0.0, q) * price.get(mat, 0.0) for mat, q in extra.items())
             if added < -TOL:
                 note = ("dropping it makes the plan dearer (offers it excluded carry "
@@ -134,8 +170,8 @@ def policy_costs(plan: PlanData, base: CaseResult, ix: Index | None = None,
                     else "the base case stays infeasible without it")
         else:
             note = f"re-solve ended {res.status}"
-        pc = PolicyCost(name, kind, sheet, row, basis, str(res.status), total, added, note,
-                        held)
+        pc = PolicyCost(pol.policy, pol.kind, pol.sheet, pol.row, pol.basis, str(res.status),
+                        total, added, note, held)
         out.append(pc)
         if progress:
             progress(pc)

@@ -17,6 +17,7 @@ from planner.model.families import COST_PARTS, FAMILIES, Family
 from planner.scenario.cases import Case
 from planner.solve.arrays import evaluate
 from planner.solve.solver import SolveResult
+from planner.solve.status import Status
 
 #: the contract's Summary columns, then the planner's own cost parts (take-or-pay
 #: payments and the end-of-horizon stock credit; see planner.model.families.COST_PARTS)
@@ -55,6 +56,10 @@ class CaseResult:
     message: str = ""
     #: remarks on the solved plan (e.g. a yearly limit crossed within a calendar year)
     notes: list[str] = field(default_factory=list)
+    #: the Excluded offers rows of the case (planner.analysis.excluded)
+    excluded: list[Row] = field(default_factory=list)
+    #: cap -> per period: in force in this case (the Dashboard's caps)
+    caps_on: dict[str, list[bool]] = field(default_factory=dict)
 
     def tables(self) -> dict[str, Any]:
         """The contract's tidy tables of this case as pandas DataFrames, by sheet name."""
@@ -94,7 +99,7 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
     """Read the tidy tables off a solved Pyomo model (only the Summary when there is no
     plan).  The one-model-many-cases engine reads the same tables off HiGHS's arrays
     (:func:`tables_of`)."""
-    out = _start(case.name, str(res.status), res.seconds, res.message)
+    out = start_result(case.name, res.status, res.seconds, res.message)
     if not res.has_solution:
         return out
     values = {name: {k: _num(v.value) for k, v in comp.items()}
@@ -108,9 +113,10 @@ def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
     return tables_of(plan, case, g, out, values, parts, rows)
 
 
-def _start(name: str, status: str, seconds: float, message: str) -> CaseResult:
+def start_result(name: str, status: Status, seconds: float, message: str) -> CaseResult:
+    """A result with only its Summary's name and status filled in."""
     summary: Row = dict.fromkeys(SUMMARY_COLUMNS)
-    summary.update({"scenario": name, "status": status})
+    summary.update({"scenario": name, "status": str(status)})
     return CaseResult(name, status, seconds, summary, message=message)
 
 

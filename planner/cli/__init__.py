@@ -212,7 +212,8 @@ def run(path: str, output: str | None, scenarios: tuple[str, ...], time_limit: f
         say(f"Solving {plan.settings.plan_name}:")
         results = api.solve_all(plan, list(scenarios) or None, options,
                                 None if as_json else _progress,
-                                workers=workers, scheduler=dask_scheduler)
+                                workers=workers, scheduler=dask_scheduler,
+                                with_policy=not no_policy)
     except InputError as err:
         _problems(err, as_json)
         sys.exit(2)

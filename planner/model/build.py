@@ -154,10 +154,10 @@ def case_spec(plan: PlanData, ix: Index, case: Case, g: Groups) -> CaseSpec:
             (rid, t): (None, limit * y[t]) for (rid, t) in terms
             for limit in (plan.rules[rid].limit,) if limit is not None}
         caps[applies_to] = cap_terms(plan, case, g, applies_to)
-        _, hi, lo = caps[applies_to]
+        _, highs, lows = caps[applies_to]
         tail = "_use" if use else ""
-        rows["cap_max" + tail] = {k: (None, 0.0) for k in hi}
-        rows["cap_min" + tail] = {k: (0.0, None) for k in lo}
+        rows["cap_max" + tail] = {k: (None, 0.0) for k in highs}
+        rows["cap_min" + tail] = {k: (0.0, None) for k in lows}
     return CaseSpec(cols, rows, quotas, caps)
 
 

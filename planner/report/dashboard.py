@@ -26,7 +26,7 @@ from planner.analysis.concentration import HHI_HIGH, HHI_LABEL, concentrations
 from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
 from planner.model.families import COST_PARTS
-from planner.scenario.cases import Case, in_window
+from planner.scenario.cases import in_window
 
 Row = dict[str, Any]
 TITLE_FONT = Font(bold=True, size=16, color="1F4E78")
@@ -99,12 +99,12 @@ def cover(plan: PlanData, results: Sequence[CaseResult]) -> list[Row]:
     return out
 
 
-def _cap_for(plan: PlanData, case: Case | None, material: str, stage: str, country: str,
+def _cap_for(plan: PlanData, result: CaseResult, material: str, stage: str, country: str,
              t: int) -> float | None:
     """The tightest single-country max_share in force for this material, stage, country."""
     found: list[float] = []
     for cid, c in plan.caps.items():
-        on = case.cap_on[cid][t] if case else c.active
+        on = result.caps_on[cid][t] if cid in result.caps_on else c.active
         if not on or not in_window(t, c.window) or c.max_share is None:
             continue
         if c.material not in (None, material) or c.stage not in (None, stage):
@@ -115,8 +115,7 @@ def _cap_for(plan: PlanData, case: Case | None, material: str, stage: str, count
     return min(found) if found else None
 
 
-def concentration(plan: PlanData, results: Sequence[CaseResult],
-                  cases: dict[str, Case]) -> list[Row]:
+def concentration(plan: PlanData, results: Sequence[CaseResult]) -> list[Row]:
     """Per case, material and stage: the period with the highest single-country share.
 
     Shares and HHI are those of :mod:`planner.analysis.concentration` (of all purchases of
@@ -135,7 +134,7 @@ def concentration(plan: PlanData, results: Sequence[CaseResult],
             out.append({"case": r.name, "material": mat, "stage": stage,
                         "period": top.period, "top_country": top.top_country,
                         "top_share": top.top_share,
-                        "cap": _cap_for(plan, cases.get(r.name), mat, stage, top.top_country,
+                        "cap": _cap_for(plan, r, mat, stage, top.top_country,
                                         pidx[top.period]),
                         "hhi": max(c.hhi for c in items)})
     return out
@@ -215,8 +214,7 @@ def shortfall_sentences(results: Sequence[CaseResult]) -> list[str]:
     return out
 
 
-def key_figures(plan: PlanData, results: Sequence[CaseResult],
-                cases: dict[str, Case]) -> dict[str, list[Row]]:
+def key_figures(plan: PlanData, results: Sequence[CaseResult]) -> dict[str, list[Row]]:
     """Every dashboard table, as rows."""
     base = _chart_case(results)
     per_t = cost_per_t(results)
@@ -230,7 +228,7 @@ def key_figures(plan: PlanData, results: Sequence[CaseResult],
         "cases": case_rows(results),
         "cost_per_t": per_t,
         "cover": cover(plan, results),
-        "concentration": concentration(plan, results, cases),
+        "concentration": concentration(plan, results),
     }
 
 
@@ -308,7 +306,7 @@ def _wrap_rows(ws: Worksheet, first: int, last: int, ncols: int, wide: dict[int,
 
 
 def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
-                  cases: dict[str, Case], header: Sequence[tuple[str, str]],
+                  header: Sequence[tuple[str, str]],
                   policy: Sequence[Row] = (), sentences: Sequence[str] = ()) -> Worksheet:
     """The first sheet: title, run facts, what to buy, key figures, policy costs, shadow
     prices, charts."""
@@ -324,7 +322,7 @@ def add_dashboard(wb: Workbook, plan: PlanData, results: Sequence[CaseResult],
     for i, (k, v) in enumerate(header, start=2):
         ws.cell(row=i, column=1, value=k).font = Font(bold=True)
         set_value(ws, i, 2, v)
-    figures = key_figures(plan, results, cases)
+    figures = key_figures(plan, results)
     row = len(header) + 3
     base = _chart_case(results)
     # columns the tables use (the buy list: 4 + one per period); charts start to the right

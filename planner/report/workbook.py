@@ -38,11 +38,11 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planner.analysis.excluded import EXCLUDED_COLUMNS
 from planner.analysis.results import TABLE_COLUMNS, CaseResult, tidy_tables
 from planner.inputs.data import PlanData
 from planner.report.periods import number_periods
 from planner.report.supply_risk import add_supply_risk_sheet
-from planner.scenario.cases import Case, Index, build_case, in_window
 from planner.solve.solver import solver_options
 from planner.xlsx import tables as xt
 from planner.xlsx.save import save_atomic
@@ -126,52 +126,6 @@ def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> li
     return rows
 
 
-EXCLUDED_COLUMNS = ["scenario", "offer", "supplier", "material", "period", "excluded_by",
-                    "kind", "basis"]
-
-
-def excluded_offers(plan: PlanData, ix: Index, cases: Sequence[Case]) -> list[dict[str, Any]]:
-    """Offers inside their own window but unavailable: the ban or the facility responsible.
-
-    Walks each ban's matched offers and each down facility's offers (never all
-    offers x all rules), then sorts by case, Offers row and period.
-    """
-    labels = [p.label for p in plan.periods]
-    n = len(labels)
-    order = {c.name: i for i, c in enumerate(cases)}
-    out: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = []
-
-    def add(case: Case, oid: str, t: int, by: str, kind: str, basis: str, k: int) -> None:
-        o = plan.offers[oid]
-        if in_window(t, o.window):
-            out.append(((order[case.name], o.row, t, k),
-                        {"scenario": case.name, "offer": oid, "supplier": o.supplier,
-                         "material": o.material, "period": labels[t], "excluded_by": by,
-                         "kind": kind, "basis": basis}))
-
-    for case in cases:
-        for k, (rid, rule) in enumerate(plan.rules.items()):
-            if not rule.excludes_offers:
-                continue
-            for t in range(n):
-                if case.rule_on[rid][t] and in_window(t, rule.window):
-                    for oid in ix.rule_offers[rid]:
-                        add(case, oid, t, rid, "ban rule", rule.basis, k)
-        for k, (fid, f) in enumerate(plan.facilities.items(), start=len(plan.rules)):
-            for t in range(n):
-                if not in_window(t, f.window):
-                    why = "facility outside its window"
-                elif case.capacity[fid][t] == 0:
-                    why = ("facility capacity 0" if f.capacity == 0
-                           else "facility capacity 0 in this case")
-                else:
-                    continue
-                for oid in ix.offers_by_facility.get(fid, []):
-                    add(case, oid, t, fid, why, "", k)
-    out.sort(key=lambda kv: kv[0])
-    return [row for _, row in out]
-
-
 def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | None = None,
                    policy: Sequence[Any] | None = None) -> Workbook:
     """The whole report; ``policy`` holds :class:`planner.analysis.policy.PolicyCost` items."""
@@ -185,10 +139,6 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     cur = plan.settings.currency
     fmts = _formats(cur)
     notes: list[str] = []
-    ix = Index.build(plan)
-    names = [r.name for r in results]
-    cases = {n: build_case(plan, ix, n) for n in dict.fromkeys(names)
-             if n == "base" or n in plan.scenarios}
 
     # the contract's tidy tables
     tables = tidy_tables(results)
@@ -214,7 +164,7 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
                          notes)[0]
         ws.column_dimensions["B"].width = 130
     write_split(wb, "Excluded offers", EXCLUDED_COLUMNS,
-                number_periods(plan, excluded_offers(plan, ix, list(cases.values()))), fmts,
+                number_periods(plan, [row for r in results for row in r.excluded]), fmts,
                 notes)
     # concentration per material x stage x period; its notes go to the Notes sheet
     risk_notes = add_supply_risk_sheet(wb, plan, results, fmts)
@@ -244,8 +194,9 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
     failed = [r for r in results if r.message and not r.explanation]
     for r in failed:
         header.append((f"Not solved: {r.name}", f"{r.status}: {r.message}"))
-    base_shadows = [s.sentence for s in shadows if s.scenario == (names[0] if names else "")]
-    add_dashboard(wb, plan, results, cases, header, policy_rows, base_shadows)
+    first = results[0].name if results else ""
+    base_shadows = [s.sentence for s in shadows if s.scenario == first]
+    add_dashboard(wb, plan, results, header, policy_rows, base_shadows)
     wb.active = 0
     return wb
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from itertools import compress
-from pathlib import Path
 from typing import Any
 
 import highspy
@@ -48,14 +47,14 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
-from planner.analysis.results import CaseResult, RowValues, _start, family_rows, tables_of
+from planner.analysis.excluded import describe
+from planner.analysis.results import CaseResult, RowValues, family_rows, start_result, tables_of
 from planner.inputs.data import PlanData
 from planner.model.build import TIE_BREAKS, CaseSpec, add_families, cost_items, group
 from planner.model.families import COST_PARTS, FAMILIES
 from planner.scenario.cases import Case, Index, superset
 from planner.solve import arrays as hd
-from planner.solve.runtime import new_highs
-from planner.solve.solver import solver_options, status_of, tie_break_arrays
+from planner.solve.solver import failure, solver_options, status_of, tie_break_arrays
 from planner.solve.status import Status
 
 INF = hd.INF
@@ -153,10 +152,10 @@ class Batch:
                     continue
                 con = getattr(getattr(m, fam.component[0]), fam.component[1])
                 keys = list(spec.rows[fam.key])
-                pos = [row_of[id(r)] for r in con.values()]
-                self.rows[fam.key] = (keys, dict(zip(keys, pos, strict=True)))
+                where = [row_of[id(r)] for r in con.values()]
+                self.rows[fam.key] = (keys, dict(zip(keys, where, strict=True)))
                 lo, hi = _bounds(keys, spec.rows[fam.key], _FREE)
-                at = np.asarray(pos, dtype=np.int64)
+                at = np.asarray(where, dtype=np.int64)
                 with np.errstate(invalid="ignore"):
                     self.constant[at] = np.where(np.isfinite(lo), lo - c.row_lower[at],
                                                  hi - c.row_upper[at])
@@ -269,17 +268,20 @@ class Batch:
         warm = start is not None and h.setBasis(start.highs()) == highspy.HighsStatus.kOk
         if self.n == 0:
             status, has, message = Status.OPTIMAL, True, ""
-            values = np.zeros(0)
+            values: np.ndarray | None = np.zeros(0)
         else:
-            res = hd.run(h, self.compiled)
-            status, has, message = status_of(res)
+            try:
+                res = hd.run(h, self.compiled)
+                status, has, message = status_of(res)
+            except Exception as exc:  # noqa: BLE001 - a solver failure is a status
+                (status, message), has = failure(exc), False
             values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
         basis = _basis(h) if capture and status is Status.OPTIMAL and self.n else None
         duals = None
         if status is Status.OPTIMAL and self.n:
             duals = np.asarray(h.getSolution().row_dual, dtype=float)
             values = tie_break_arrays(h, self.model, self.col_of, values, present, cost)
-        out = _start(name, str(status), 0.0, message)
+        out = describe(start_result(name, status, 0.0, message), plan, self.ix, case)
         if has and values is not None:
             with PauseGC():
                 self._tables(variant, spec, g, out, values, coef, duals)
@@ -333,14 +335,28 @@ class Batch:
         return np.asarray(a @ x)
 
 
+def failed(names: list[str], exc: Exception) -> list[CaseResult]:
+    """Results of cases whose shared model could not be built or passed to HiGHS."""
+    status, message = failure(exc)
+    return [start_result(n, status, 0.0, message) for n in names]
+
+
 # --- many cases ------------------------------------------------------------------------
 
 
 def scenario_variants(plan: PlanData, ix: Index, names: list[str]) -> list[Variant]:
-    """The base case and scenarios ``names`` as variants of the shared model."""
+    """The cases ``names`` as variants of the shared model: ``base``, scenarios, and
+    policy re-solves (:attr:`planner.analysis.policy.Policy.case`), each the base case
+    of a copy of the plan without the policy."""
+    from planner.analysis.policy import policy_case
     from planner.scenario.cases import build_case
 
-    return [Variant(n, plan, build_case(plan, ix, n)) for n in names]
+    out = []
+    for n in names:
+        relaxed = policy_case(plan, n)
+        out.append(Variant(n, plan, build_case(plan, ix, n)) if relaxed is None
+                   else Variant(n, relaxed, build_case(relaxed, ix, "base")))
+    return out
 
 
 def solve_cases(plan: PlanData, names: list[str], options: dict[str, Any] | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from planner.analysis.excluded import describe
 from planner.analysis.results import CaseResult, extract
 from planner.inputs.data import PlanData
 from planner.model.build import build_model
@@ -52,7 +53,7 @@ def _solve_case(plan: PlanData, name: str, ix: Index | None,
 
         write_mps(model, str(lp_path(export, name)))
     res = solve(model, solver_options(plan.settings, options), warm=warm, capture=capture)
-    result = extract(plan, case, model, groups, res)
+    result = describe(extract(plan, case, model, groups, res), plan, ix, case)
     if res.status == "infeasible":
         from planner.analysis.explain import explain_infeasible
 

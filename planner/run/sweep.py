@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
-from planner.run.batch import Basis, Batch, scenario_variants
+from planner.run.batch import Basis, Batch, failed, scenario_variants
 from planner.scenario.cases import Index
 
 if TYPE_CHECKING:
@@ -118,10 +118,41 @@ class _Bar:
         self.bar.close()
 
 
+#: the shared model of the last sweep that was told of cases to come (``prepare``):
+#: (plan, options key, its cases, the model, the base basis)
+_kept: tuple[PlanData, str, list[str], Batch, Basis | None] | None = None
+
+
+def _options_key(options: dict[str, Any] | None) -> str:
+    import json
+
+    return json.dumps(options or {}, sort_keys=True, default=str)
+
+
+def release() -> None:
+    """Forget the shared model kept for cases to come (see ``prepare``)."""
+    global _kept
+    _kept = None
+
+
+def _reuse(plan: PlanData, every: list[str], options: dict[str, Any] | None
+           ) -> tuple[Batch, Basis | None] | None:
+    if _kept is not None and _kept[0] is plan and _kept[1] == _options_key(options) \
+            and set(every) <= set(_kept[2]):
+        return _kept[3], _kept[4]
+    return None
+
+
 def run_sweep(plan: PlanData, names: Sequence[str], options: dict[str, Any] | None = None,
               workers: int = 1, scheduler: Any = None, chunk: int | None = None,
-              progress: Progress | None = None, bar: bool | None = None) -> list[CaseResult]:
+              progress: Progress | None = None, bar: bool | None = None,
+              prepare: Sequence[str] = ()) -> list[CaseResult]:
     """Solve ``names`` and return their results in the order given.
+
+    ``prepare`` names cases a later sweep of the same plan and options will ask for
+    (the policy re-solves of ``planner run``): the shared model is built for them
+    too and kept, so that sweep reuses it, and its base basis, instead of building
+    another (:func:`release` forgets it).
 
     ``workers`` > 1 spreads chunks over that many local processes;
     ``scheduler`` (a Dask scheduler address such as ``tcp://host:8786``, or a
@@ -155,9 +186,22 @@ def run_sweep(plan: PlanData, names: Sequence[str], options: dict[str, Any] | No
             for i, name in enumerate(names):
                 collect([i], solve_names(plan, [name], options, ix))
             return [done[i] for i in range(len(names))]
-        every = _every(names)
-        batch = _shared(plan, every, options, ix)
-        start, base_at = _base_first(batch, names, options, collect)
+        global _kept
+        every = _every([*names, *(n for n in prepare if n not in names)])
+        kept = _reuse(plan, every, options)
+        if kept is not None:
+            batch, start = kept
+            every = _kept[2] if _kept is not None else every
+            base_at = None
+        else:
+            try:
+                batch = _shared(plan, every, options, ix)
+            except Exception as exc:  # noqa: BLE001 - every case carries the cause
+                collect(list(range(len(names))), failed(names, exc))
+                return [done[i] for i in range(len(names))]
+            start, base_at = _base_first(batch, names, options, collect, bool(prepare))
+            if prepare:
+                _kept = (plan, _options_key(options), every, batch, start)
         todo = [i for i in range(len(names)) if i != base_at]
         if not todo:
             pass
@@ -188,12 +232,13 @@ def _connect(scheduler: Any) -> tuple[Any, bool]:
 
 
 def _base_first(batch: Batch, names: list[str], options: dict[str, Any] | None,
-                collect: Collect) -> tuple[Basis | None, int | None]:
+                collect: Collect, more: bool = False) -> tuple[Basis | None, int | None]:
     """Solve the base case for its basis (unless warm starts are off or there is no
-    other case); report it if it was asked for.  Returns (basis, its position)."""
+    other case, now or to come: ``more``); report it if it was asked for.  Returns
+    (basis, its position)."""
     from planner.solve import warm as warm_mod
 
-    if warm_mod.mode(options) == "off" or all(n == "base" for n in names):
+    if warm_mod.mode(options) == "off" or (all(n == "base" for n in names) and not more):
         return None, None
     result, start = batch.solve("base", capture=True)
     at = names.index("base") if "base" in names else None

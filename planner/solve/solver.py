@@ -174,13 +174,9 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
         return SolveResult(Status.OPTIMAL, time.perf_counter() - start, True)
     try:
         res = _highs(model, options, warm, capture)
-    except ImportError as exc:
-        return SolveResult(Status.SOLVER_MISSING, time.perf_counter() - start, False,
-                           message=f"{CAUSES[Status.SOLVER_MISSING]}: {exc}. "
-                                   "Reinstall the planner (pip install -e .).")
     except Exception as exc:  # noqa: BLE001 - report solver failures as a status
-        return SolveResult(Status.ERROR, time.perf_counter() - start, False,
-                           message=f"{CAUSES[Status.ERROR]}: {type(exc).__name__}: {exc}")
+        status, message = failure(exc)
+        return SolveResult(status, time.perf_counter() - start, False, message=message)
     warmed = False
     basis = None
     if warm is not None or capture:
@@ -203,6 +199,15 @@ def solve(model: pyo.ConcreteModel, options: dict[str, Any] | None = None,
         _lexicographic(model, options)
     return SolveResult(status, time.perf_counter() - start, has, duals, message=message,
                        warm=warmed, basis=basis)
+
+
+def failure(exc: Exception) -> tuple[Status, str]:
+    """The status and cause of a solve that raised ``exc``: a missing solver library
+    is ``solver_missing``, anything else ``error``; the cause names the exception."""
+    if isinstance(exc, ImportError):
+        return Status.SOLVER_MISSING, (f"{CAUSES[Status.SOLVER_MISSING]}: {exc}. "
+                                       "Reinstall the planner (pip install -e .).")
+    return Status.ERROR, f"{CAUSES[Status.ERROR]}: {type(exc).__name__}: {exc}"
 
 
 def status_of(res: Any) -> tuple[Status, bool, str]:
@@ -232,7 +237,8 @@ def _lexicographic(model: pyo.ConcreteModel, options: dict[str, Any] | None) -> 
     """Among cost-optimal plans, load the one the model's tie-breaks prefer.
 
     The model declares its tie-breaks (``model.tie_breaks``: callables of the model
-    and a variable's value that return an expression to minimise, or None to skip; see :data:`planner.model.build.TIE_BREAKS`).
+    and a variable's value that return an expression to minimise, or None to skip;
+    see :data:`planner.model.build.TIE_BREAKS`).
     The active objective is held at its optimum, then each
     tie-break is minimised in turn, each held at its own optimum for the next.  This
     solver layer knows nothing of what they mean.  Duals stay those of the cost
