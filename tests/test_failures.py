@@ -105,19 +105,37 @@ def test_solver_error_exits_3_with_cause_on_console_and_in_report(
     assert notes and "scheduler exploded" in notes[0][2]
 
 
-def test_missing_scipy_is_solver_missing_with_its_cause(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Before the fix a large model on a plain install ended ``error``, exit 1, no cause."""
+def test_plans_solve_without_scipy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SciPy is not a runtime dependency: with it unimportable every path still solves
+    (before, a large model on a plain install ended ``error``, exit 1, no cause)."""
     plan = api.load(wb.write(tmp_path, wb.valid_data()))
-    monkeypatch.setitem(sys.modules, "scipy.sparse", None)  # import raises ImportError
+    monkeypatch.setitem(sys.modules, "scipy", None)  # import raises ImportError
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
     r = api.solve_case(plan, "base", options={"translator": "direct"})
-    assert r.status is Status.SOLVER_MISSING
-    assert "scipy" in r.message
+    assert r.status is Status.OPTIMAL
+    assert [r.status for r in api.solve_all(plan)] == [Status.OPTIMAL] * 2
+
+
+def test_a_missing_solver_library_is_solver_missing_with_its_cause(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ImportError inside a solve is ``solver_missing``, exit 3, with the library named,
+    on the single-case path and on the shared model of a run."""
+    plan = api.load(wb.write(tmp_path, wb.valid_data()))
+
+    def gone(*_: Any, **__: Any) -> Any:
+        raise ImportError("No module named 'highspy._core'")
+
+    monkeypatch.setattr(solve, "_highs", gone)
+    monkeypatch.setattr(arrays, "run", gone)
+    r = api.solve_case(plan, "base")
+    assert r.status is Status.SOLVER_MISSING and "highspy" in r.message
     assert api.exit_code([r]) == 3
-    # every case of a run on the shared model, too
     results = api.solve_all(plan)
     assert [r.status for r in results] == [Status.SOLVER_MISSING] * len(results)
-    assert all("scipy" in r.message for r in results)
+    assert all("highspy" in r.message for r in results)
+    monkeypatch.setattr(arrays, "compile_model", gone)  # the shared model cannot be built
+    results = api.solve_all(plan)
+    assert [r.status for r in results] == [Status.SOLVER_MISSING] * len(results)
 
 
 def test_exit_codes_rank_failure_over_infeasible() -> None:
@@ -245,7 +263,7 @@ def _third_party_imports() -> set[str]:
 
 
 def test_every_runtime_import_is_a_declared_dependency() -> None:
-    """numpy and scipy were imported but not declared, so a plain install failed on
+    """numpy and scipy were once imported but not declared, so a plain install failed on
     large plans.  Dask is the one optional import (planner[dask], asked for by flag)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {d.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()

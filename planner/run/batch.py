@@ -308,7 +308,7 @@ class Batch:
         at = np.where(ok, x[np.maximum(self.cost_pos, 0)] if len(x) else 0.0, 0.0)
         sums = np.bincount(self.cost_part, weights=coef * at, minlength=len(COST_PARTS))
         parts = {p.component: float(sums[i]) for i, p in enumerate(COST_PARTS)}
-        activity = self.compiled_activity(x)
+        activity = hd.activity(self.compiled, x) if self.m else np.zeros(0)
         by_family: dict[str, list[RowValues]] = {}
         for fam in FAMILIES:
             given = spec.rows.get(fam.key)
@@ -323,17 +323,6 @@ class Batch:
             by_family[fam.key] = rows
         tables_of(variant.plan, variant.case, g, out, values, parts,
                   family_rows(variant.plan, by_family, variant.name))
-
-    def compiled_activity(self, x: np.ndarray) -> np.ndarray:
-        """Row activities A x of the shared model (without the bodies' constants)."""
-        c = self.compiled
-        if not self.m:
-            return np.zeros(0)
-        import scipy.sparse as sp
-
-        a = sp.csc_array((c.value, c.index, c.start), shape=(self.m, self.n))
-        return np.asarray(a @ x)
-
 
 def failed(names: list[str], exc: Exception) -> list[CaseResult]:
     """Results of cases whose shared model could not be built or passed to HiGHS."""

@@ -193,7 +193,12 @@ def _target_offers(plan: PlanData, ix: Index, target: str, material: str | None,
 
 
 def available(plan: PlanData, ix: Index, case: Case) -> dict[str, list[bool]]:
-    """Offer -> per-period availability: window, facilities up, no ban in force."""
+    """Offer -> per-period availability: window, facilities up, no ban in force.
+
+    Worked out once per route (whether all its facilities are up) and once per
+    (route, offer window); offers with the same route and window and no ban share one
+    list, which callers only read.
+    """
     n = len(plan.periods)
     banned: dict[str, list[bool]] = {}
     for rid, rule in plan.rules.items():
@@ -210,12 +215,19 @@ def available(plan: PlanData, ix: Index, case: Case) -> dict[str, list[bool]]:
     for fid, f in plan.facilities.items():
         caps = case.capacity[fid]
         fac_up[fid] = [in_window(t, f.window) and caps[t] != 0 for t in range(n)]
+    route_up = {rid: [all(fac_up[f][t] for f in r.facilities.values()) for t in range(n)]
+                for rid, r in plan.routes.items()}
+    shared: dict[tuple[str, Window], list[bool]] = {}
     out: dict[str, list[bool]] = {}
     for oid, o in plan.offers.items():
-        ban = banned.get(oid, [False] * n)
-        chain = ix.route_facilities[oid]
-        out[oid] = [in_window(t, o.window) and all(fac_up[f][t] for f in chain)
-                    and not ban[t] for t in range(n)]
+        key = (o.route, o.window)
+        flags = shared.get(key)
+        if flags is None:
+            up = route_up[o.route]
+            flags = shared[key] = [in_window(t, o.window) and up[t] for t in range(n)]
+        ban = banned.get(oid)
+        out[oid] = flags if ban is None else [f and not b for f, b in zip(flags, ban,
+                                                                          strict=True)]
     return out
 
 

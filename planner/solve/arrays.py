@@ -367,10 +367,34 @@ def _col_bounds(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return lower, upper, fixed
 
 
+def compressed(major: np.ndarray, minor: np.ndarray, value: np.ndarray, n_major: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, index, value) of a sparse matrix given as triplets, compressed along
+    ``major`` (columns for HiGHS's column-wise form, rows for row-wise): entries
+    sorted by (major, minor), duplicates summed, zeros dropped.
+
+    Plain NumPy: importing SciPy next to Pyomo costs about a second (Pyomo's import
+    hook then loads scipy.stats), more than the whole worked example's solve.
+    """
+    key = major.astype(np.int64) * (int(minor.max()) + 1 if len(minor) else 1) + minor
+    order = np.argsort(key, kind="stable")
+    key, value = key[order], value[order]
+    if len(key):
+        first = np.empty(len(key), dtype=bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        at = np.flatnonzero(first)
+        value = np.add.reduceat(value, at)
+        order = order[at]
+    keep = value != 0
+    order, value = order[keep], value[keep]
+    start = np.zeros(n_major + 1, dtype=np.int64)
+    np.cumsum(np.bincount(major[order], minlength=n_major), out=start[1:])
+    return start, minor[order], value
+
+
 def compile_model(model: pyo.Block) -> Compiled:
     """Every active constraint and the active objective, as column-wise arrays."""
-    import scipy.sparse as sp
-
     flat = _Flat()
     rows: list[Any] = []
     lower: list[float] = []
@@ -408,15 +432,12 @@ def compile_model(model: pyo.Block) -> Compiled:
     cost = np.zeros(n)
     np.add.at(cost, term_col[in_obj], coef[in_obj])
     keep = ~in_obj
-    a = sp.csc_array((coef[keep], (term_row[keep], term_col[keep])), shape=(n_rows, n))
-    a.sum_duplicates()
-    a.eliminate_zeros()
+    start, index, value = compressed(term_col[keep], term_row[keep], coef[keep], n)
     shift = row_const[:n_rows] + np.asarray(const, dtype=float)
     return Compiled(cols.tolist(), rows, cost, obj_const + float(row_const[n_rows]), maximise,
                     col_lower, col_upper,
                     np.asarray(lower, dtype=float) - shift, np.asarray(upper, dtype=float) - shift,
-                    a.indptr.astype(np.int32), a.indices.astype(np.int32),
-                    a.data.astype(float))
+                    start.astype(np.int32), index.astype(np.int32), value.astype(float))
 
 
 _VALUE = attrgetter("_value") if hasattr(VarData, "_value") else attrgetter("value")
@@ -563,8 +584,6 @@ def add_block(h: highspy.Highs, block: pyo.Block, col_of: dict[int, int]) -> lis
     """Append the active rows of ``block`` to the model ``h`` holds, with a new column
     for each of their variables ``col_of`` does not know (cost 0, the variable's
     bounds); returns the new columns' variables, which ``col_of`` now maps too."""
-    import scipy.sparse as sp
-
     c = compile_model(block)
     n = h.getNumCol()
     at = np.flatnonzero([id(v) not in col_of for v in c.columns])
@@ -576,7 +595,14 @@ def add_block(h: highspy.Highs, block: pyo.Block, col_of: dict[int, int]) -> lis
                   np.zeros(len(new), dtype=np.int32), np.zeros(0, dtype=np.int32),
                   np.zeros(0))
     mapped = np.array([col_of[id(v)] for v in c.columns], dtype=np.int32)
-    a = sp.csc_array((c.value, c.index, c.start), shape=(len(c.rows), len(c.columns))).tocsr()
-    h.addRows(len(c.rows), c.row_lower, c.row_upper, a.nnz, a.indptr.astype(np.int32),
-              mapped[a.indices].astype(np.int32), a.data.astype(float))
+    cols = np.repeat(np.arange(len(c.columns)), np.diff(c.start))
+    start, index, value = compressed(c.index.astype(np.int64), cols, c.value, len(c.rows))
+    h.addRows(len(c.rows), c.row_lower, c.row_upper, len(value), start.astype(np.int32),
+              mapped[index].astype(np.int32), value)
     return new
+
+
+def activity(c: Compiled, x: np.ndarray) -> np.ndarray:
+    """Row activities A x of compiled arrays (without the rows' constants)."""
+    cols = np.repeat(np.arange(len(c.columns)), np.diff(c.start))
+    return np.bincount(c.index, weights=c.value * x[cols], minlength=len(c.rows))
