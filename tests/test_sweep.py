@@ -147,7 +147,9 @@ def test_cli_run_with_workers_writes_the_same_report(tmp_path: Path) -> None:
 
 def test_cli_unreachable_scheduler_is_a_clear_error(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 1.0)
+    from planner.run import engine
+
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", 1.0)
     src = wb.write(tmp_path / "in.xlsx", _data())
     res = CliRunner().invoke(main, ["run", str(src), "-o", str(tmp_path / "r.xlsx"),
                                     "--dask-scheduler", "tcp://127.0.0.1:9"])

@@ -122,11 +122,12 @@ def start_result(name: str, status: Status, seconds: float, message: str) -> Cas
 
 def tables_of(plan: PlanData, case: Case, g: Groups, out: CaseResult,
               values: dict[str, dict[Any, float]], parts: dict[str, float],
-              constraints: list[Row]) -> CaseResult:
+              constraints: list[Row], brief: bool = False) -> CaseResult:
     """Fill ``out`` (a result with a solution) from the values of x, s, u and v by key,
     each cost part's value (by component name of
     :data:`planner.model.families.COST_PARTS`) and the Constraints rows: the one
-    statement of the Summary, Plan, Stock and Exposure tables."""
+    statement of the Summary, Plan, Stock and Exposure tables.  ``brief``: the Summary
+    and Stock tables only (a policy re-solve)."""
     name = case.name
     summary = out.summary
     labels = [p.label for p in plan.periods]
@@ -136,13 +137,6 @@ def tables_of(plan: PlanData, case: Case, g: Groups, out: CaseResult,
         summary[part.column] = parts[part.component]
     u, s, v = values["u"], values["s"], values.get("v", {})
     summary["unmet_demand"] = sum(u.values())
-    for (oid, t), vol in x.items():
-        if vol > EPS:
-            o = plan.offers[oid]
-            price = g.price[(oid, t)]
-            out.plan.append({"scenario": name, "offer": oid, "supplier": o.supplier,
-                             "material": o.material, "route": o.route, "period": labels[t],
-                             "volume": vol, "unit_cost": price, "cost": price * vol})
     supplied = {mt: sum(x[k] for k in keys) for mt, keys in g.by_material.items()}
     for mat, t in s:
         out.stock.append({
@@ -150,6 +144,15 @@ def tables_of(plan: PlanData, case: Case, g: Groups, out: CaseResult,
             "demand": case.demand.get((mat, t), 0.0), "supplied": supplied.get((mat, t), 0.0),
             "stock": s[mat, t], "min_stock": g.min_stock.get((mat, t), 0.0),
             "stockpile_shortfall": v.get((mat, t), 0.0), "unmet_demand": u[mat, t]})
+    if brief:
+        return out
+    for (oid, t), vol in x.items():
+        if vol > EPS:
+            o = plan.offers[oid]
+            price = g.price[(oid, t)]
+            out.plan.append({"scenario": name, "offer": oid, "supplier": o.supplier,
+                             "material": o.material, "route": o.route, "period": labels[t],
+                             "volume": vol, "unit_cost": price, "cost": price * vol})
     for (mat, stage, t), by_country in g.by_stage_country.items():
         total = supplied.get((mat, t), 0.0)
         for country, keys in by_country.items():

@@ -160,8 +160,8 @@ def _policy_progress(p: api.PolicyCost) -> None:
 @click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
               help="Solve cases on the Dask cluster at ADDRESS (e.g. tcp://host:8786).")
 @click.option("--warm", type=click.Choice(["auto", "on", "off"]), default=None,
-              help="Start each scenario from the base case's optimal basis: auto (default) "
-                   "for models above 50,000 variables, on, or off.")
+              help="Start each case from the base case's optimal basis on the run's shared "
+                   "model: auto and on (the default), or off (every case cold).")
 @click.option("--no-policy", "no_policy", is_flag=True,
               help="Skip re-solving the base case without each rule, cap and stockpile "
                    "minimum (the report's Policy costs).")

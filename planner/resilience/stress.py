@@ -30,10 +30,8 @@ and the ranking's ``note`` names those offers.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -42,6 +40,7 @@ import pyomo.environ as pyo
 from planner.inputs.data import PlanData
 from planner.model.build import SIGN, Groups, build_model, cost_items, shortage_penalty
 from planner.model.families import COST_PARTS
+from planner.run.engine import Ordered, connect, map_chunks
 from planner.scenario.cases import Case, Index, build_case, in_window, scale_capacity
 from planner.solve.solver import solve, solver_options
 
@@ -328,48 +327,23 @@ def cost_note(cost_increase: float | None, base_cost: float, lapsed: Sequence[st
     return "cheaper than base with no commitment lapsing: see Stress by material"
 
 
-# --- running many disruptions: sequential, or in local processes -----------------
+# --- running many disruptions: the run engine (sequential, processes or Dask) ----------
 
-_worker: dict[str, Any] = {}
 #: disruptions per Dask task
 DASK_CHUNK = 8
 
 
-def _init(plan: PlanData, base: Baseline, options: dict[str, Any] | None) -> None:
-    _worker.update(plan=plan, ix=Index.build(plan), base=base, options=options)
+def _context(plan: PlanData, base: Baseline, options: dict[str, Any] | None
+             ) -> tuple[PlanData, Index, Baseline, dict[str, Any] | None]:
+    """A worker's context (:func:`planner.run.engine.map_chunks`): built once per worker."""
+    return plan, Index.build(plan), base, options
 
 
-def _solve_one(d: Disruption) -> Outcome:
-    plan, ix, base = _worker["plan"], _worker["ix"], _worker["base"]
-    return solve_disrupted(plan, ix, base, apply(base.case, d), d.periods(),
-                           _worker["options"])
-
-
-def _dask_solve(plan: PlanData, base: Baseline, options: dict[str, Any] | None,
-                part: list[Disruption]) -> list[Outcome]:
-    """Dask task: plan and base plan arrive as scattered futures, resolved by the worker."""
-    ix = Index.build(plan)
+def _solve_chunk(context: tuple[PlanData, Index, Baseline, dict[str, Any] | None],
+                 part: list[Disruption]) -> list[Outcome]:
+    plan, ix, base, options = context
     return [solve_disrupted(plan, ix, base, apply(base.case, d), d.periods(), options)
             for d in part]
-
-
-def _run_dask(plan: PlanData, base: Baseline, todo: list[Disruption],
-              options: dict[str, Any] | None, scheduler: Any, size: int
-              ) -> Iterator[Outcome]:
-    from distributed import Client
-
-    own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
-    try:
-        plan_f = client.scatter(plan, broadcast=True)
-        base_f = client.scatter(base, broadcast=True)
-        futures = [client.submit(_dask_solve, plan_f, base_f, options, todo[i:i + size],
-                                 pure=False) for i in range(0, len(todo), size)]
-        for fut in futures:
-            yield from fut.result()
-    finally:
-        if own:
-            client.close()
 
 
 def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
@@ -380,37 +354,25 @@ def run_disruptions(plan: PlanData, base: Baseline, items: Sequence[Disruption],
     ``progress`` is called once per distinct case solved, in order.
 
     ``workers`` > 1 spreads the solves over local processes, and ``scheduler`` (a
-    Dask scheduler address or ``distributed.Client``) over a Dask cluster, as
-    :mod:`planner.run.sweep` does for scenarios: the plan and the base plan go to each
-    worker once (a pool initializer, or a Dask scatter) and only disruptions go
-    out, so the results are those of the sequential run.
+    Dask scheduler address or ``distributed.Client``) over a Dask cluster, through the
+    same engine as scenario sweeps (:func:`planner.run.engine.map_chunks`): the plan and
+    the base plan go to each worker once and only disruptions go out, so the results
+    are those of the sequential run.
     """
     unique: dict[Any, Disruption] = {}
     for d in items:
         unique.setdefault(d.key, d)
     todo = list(unique.values())
-    solved: list[Outcome] = []
-
-    def collect(results: Iterable[Outcome]) -> None:
-        for o in results:
-            solved.append(o)
-            if progress:
-                progress(o)
-
-    if scheduler is not None and todo:
-        collect(_run_dask(plan, base, todo, options, scheduler, DASK_CHUNK))
-    elif workers > 1 and len(todo) > 1:
-        n = min(workers, len(todo), os.cpu_count() or workers)
-        with ProcessPoolExecutor(max_workers=n, initializer=_init,
-                                 initargs=(plan, base, options)) as pool:
-            collect(pool.map(_solve_one, todo, chunksize=max(1, len(todo) // (4 * n))))
-    else:
-        _init(plan, base, options)
-        try:
-            collect(_solve_one(d) for d in todo)
-        finally:
-            _worker.clear()
-    by_key = {d.key: o for d, o in zip(todo, solved, strict=True)}
+    collect = Ordered(len(todo), progress)
+    client, own = connect(scheduler) if scheduler is not None else (None, False)
+    try:
+        map_chunks(_context, (plan, base, options), _solve_chunk, todo, collect,
+                   workers=workers, client=client,
+                   chunk=DASK_CHUNK if client is not None else None)
+    finally:
+        if own and client is not None:
+            client.close()
+    by_key = {d.key: o for d, o in zip(todo, collect.results(), strict=True)}
     return [replace(by_key[d.key], name=d.name) for d in items]
 
 

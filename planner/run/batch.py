@@ -50,9 +50,16 @@ from pyomo.common.gc_manager import PauseGC
 from planner.analysis.excluded import describe
 from planner.analysis.results import CaseResult, RowValues, family_rows, start_result, tables_of
 from planner.inputs.data import PlanData
-from planner.model.build import TIE_BREAKS, CaseSpec, add_families, cost_items, group
+from planner.model.build import (
+    TIE_BREAKS,
+    CaseSpec,
+    add_families,
+    case_spec,
+    cost_items,
+    group,
+)
 from planner.model.families import COST_PARTS, FAMILIES
-from planner.scenario.cases import Case, Index, superset
+from planner.scenario.cases import Case, Index, available, superset
 from planner.solve import arrays as hd
 from planner.solve.solver import failure, solver_options, status_of, tie_break_arrays
 from planner.solve.status import Status
@@ -74,6 +81,8 @@ class Variant:
     name: str
     plan: PlanData
     case: Case
+    #: only the Summary and Stock tables are read (a policy re-solve)
+    brief: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,11 @@ def _bounds(keys: list[Any], given: dict[Any, Any], default: tuple[Any, Any]
     return lo, hi
 
 
+def _availability(avail: dict[str, list[bool]]) -> tuple[tuple[bool, ...], ...]:
+    """Offer availability as one hashable, comparable value."""
+    return tuple(map(tuple, avail.values()))
+
+
 class Batch:
     """The shared model of a set of cases, and the HiGHS instance that solves them."""
 
@@ -128,11 +142,12 @@ class Batch:
         with PauseGC():
             case, avail = superset(plan, ix, [v.case for v in variants])
             g = group(plan, ix, case, avail)
+            self._structure, self._availability = g, _availability(avail)
             m = pyo.ConcreteModel(name="cases")
             spec = add_families(m, plan, ix, case, g)
             m.tie_breaks = TIE_BREAKS
             c = hd.compile_model(m)
-            self.model, self.groups, self.compiled = m, g, c
+            self.model, self.compiled = m, c
             self.col_of = dict(zip(map(id, c.columns), range(len(c.columns)), strict=True))
             row_of = dict(zip(map(id, c.rows), range(len(c.rows)), strict=True))
             # columns: variable component -> (keys, positions; -1: in no row or cost)
@@ -143,6 +158,7 @@ class Batch:
                                    m.component(name).values()), dtype=np.int64,
                                   count=len(keys))
                 self.cols[name] = (keys, pos)
+            self._col_keys = {name: set(keys) for name, (keys, _) in self.cols.items()}
             # rows: family key -> (keys, positions), and each row's constant (declared
             # bound - compiled bound: the constant of its body, e.g. initial stock)
             self.rows: dict[str, tuple[list[Any], dict[Any, int]]] = {}
@@ -166,6 +182,12 @@ class Batch:
                                          count=len(items))
         self.n, self.m = len(c.columns), len(c.rows)
         self.h = hd.to_highs(c)
+        # Every row is now HiGHS's: the constraints and expressions (most of the model's
+        # memory) go; the variables stay, for the costs and the tie-breaks.
+        for comp in list(m.component_objects((pyo.Constraint, pyo.Block, pyo.Expression,
+                                              pyo.Objective), descend_into=False)):
+            m.del_component(comp)
+        c.rows = []
         hd.set_options(self.h, solver_options(plan.settings, self.options))
         self._all_cols = np.arange(self.n, dtype=np.int32)
         self._all_rows = np.arange(self.m, dtype=np.int32)
@@ -192,12 +214,21 @@ class Batch:
 
     # --- one case ---------------------------------------------------------------------
 
+    def _group(self, plan: PlanData, case: Case) -> Any:
+        """The case's groupings.  When the case has the superset's availability (every
+        case whose scenario only changes numbers, or only bans what another case bans
+        too), the superset's index sets and groupings are shared and only the case's
+        numbers are worked out."""
+        avail = available(plan, self.ix, case)
+        like = self._structure if _availability(avail) == self._availability else None
+        return group(plan, self.ix, case, avail, like)
+
     def fits(self, spec: CaseSpec) -> bool:
         """Every column and row of the case is in the shared model (always, for the
         cases it was built from; checked so that a slip can never give a wrong LP)."""
         for name, bounds in spec.columns.items():
-            have = self.cols.get(name)
-            if bounds and (have is None or not set(bounds) <= set(have[0])):
+            have = self._col_keys.get(name)
+            if bounds and (have is None or not bounds.keys() <= have):
                 return False
         for key, bounds in spec.rows.items():
             have_rows = self.rows.get(key)
@@ -209,7 +240,6 @@ class Batch:
                 ) -> tuple[np.ndarray, ...]:
         """The case's column bounds, costs, row bounds, which columns it has, and each
         cost item's coefficient."""
-        c = self.compiled
         col_lo = np.zeros(self.n)
         col_hi = np.zeros(self.n)
         present = np.zeros(self.n, dtype=bool)
@@ -234,7 +264,6 @@ class Batch:
         cost = np.zeros(self.n)
         ok = self.cost_pos >= 0
         np.add.at(cost, self.cost_pos[ok], (_SIGN[self.cost_part] * coef)[ok])
-        del c
         return col_lo, col_hi, cost, row_lo, row_hi, present, coef
 
     def solve(self, name: str, start: Basis | None = None, capture: bool = False
@@ -245,9 +274,7 @@ class Batch:
         variant = self.variants[name]
         plan, case = variant.plan, variant.case
         with PauseGC():
-            g = group(plan, self.ix, case)
-            from planner.model.build import case_spec
-
+            g = self._group(plan, case)
             spec = case_spec(plan, self.ix, case, g)
         if not self.fits(spec):  # pragma: no cover - a superset always fits
             from planner.run.case import solve_case
@@ -265,7 +292,8 @@ class Batch:
 
             if h.writeModel(str(lp_path(self.export, name))) == highspy.HighsStatus.kError:
                 raise OSError(f"HiGHS could not write {lp_path(self.export, name)}")
-        warm = start is not None and h.setBasis(start.highs()) == highspy.HighsStatus.kOk
+        if start is not None:
+            h.setBasis(start.highs())  # a basis HiGHS refuses leaves the solve cold
         if self.n == 0:
             status, has, message = Status.OPTIMAL, True, ""
             values: np.ndarray | None = np.zeros(0)
@@ -290,7 +318,6 @@ class Batch:
             from planner.analysis.explain import explain_infeasible
 
             out.explanation = explain_infeasible(plan, self.ix, case)
-        del warm
         return out, basis
 
     def _tables(self, variant: Variant, spec: CaseSpec, g: Any, out: CaseResult,
@@ -308,7 +335,7 @@ class Batch:
         at = np.where(ok, x[np.maximum(self.cost_pos, 0)] if len(x) else 0.0, 0.0)
         sums = np.bincount(self.cost_part, weights=coef * at, minlength=len(COST_PARTS))
         parts = {p.component: float(sums[i]) for i, p in enumerate(COST_PARTS)}
-        activity = hd.activity(self.compiled, x) if self.m else np.zeros(0)
+        activity = hd.activity(self.compiled, x)
         by_family: dict[str, list[RowValues]] = {}
         for fam in FAMILIES:
             given = spec.rows.get(fam.key)
@@ -322,7 +349,7 @@ class Batch:
                              None if duals is None else float(duals[r])))
             by_family[fam.key] = rows
         tables_of(variant.plan, variant.case, g, out, values, parts,
-                  family_rows(variant.plan, by_family, variant.name))
+                  family_rows(variant.plan, by_family, variant.name), brief=variant.brief)
 
 def failed(names: list[str], exc: Exception) -> list[CaseResult]:
     """Results of cases whose shared model could not be built or passed to HiGHS."""
@@ -344,7 +371,7 @@ def scenario_variants(plan: PlanData, ix: Index, names: list[str]) -> list[Varia
     for n in names:
         relaxed = policy_case(plan, n)
         out.append(Variant(n, plan, build_case(plan, ix, n)) if relaxed is None
-                   else Variant(n, relaxed, build_case(relaxed, ix, "base")))
+                   else Variant(n, relaxed, build_case(relaxed, ix, "base"), brief=True))
     return out
 
 

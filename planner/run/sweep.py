@@ -22,40 +22,24 @@ Pyomo's HiGHS interface instead (the reference the tests compare with).
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
 from planner.run.batch import Basis, Batch, failed, scenario_variants
+from planner.run.engine import Ordered, connect, map_chunks
 from planner.scenario.cases import Index
 
 if TYPE_CHECKING:
     from planner.solve.warm import WarmStart
 
 Progress = Callable[[CaseResult], None]
-Collect = Callable[[list[int], list[CaseResult]], None]
-T = TypeVar("T")
 
-#: cases sent to a worker at a time: small enough to balance, large enough to amortise
+#: cases sent to a Dask worker at a time: small enough to balance, large enough to
+#: amortise
 DEFAULT_CHUNK = 4
-#: seconds to wait for a Dask scheduler before giving up
-CONNECT_TIMEOUT = 10.0
-
-_worker_batch: Batch | None = None
-_worker_start: Basis | None = None
-#: Dask workers: the shared model of each sweep, by the sweep's token
-_dask_batches: dict[str, Batch] = {}
-
-
-def chunks(names: Sequence[T], size: int) -> Iterator[list[T]]:
-    """Consecutive slices of ``names`` of at most ``size`` items."""
-    size = max(1, size)
-    for i in range(0, len(names), size):
-        yield list(names[i:i + size])
 
 
 def solve_names(plan: PlanData, names: Sequence[str], options: dict[str, Any] | None = None,
@@ -74,30 +58,22 @@ def _every(names: Sequence[str]) -> list[str]:
 
 
 def _shared(plan: PlanData, every: list[str], options: dict[str, Any] | None,
-            ix: Index | None = None) -> Batch:
-    ix = ix or Index.build(plan)
-    return Batch(plan, scenario_variants(plan, ix, every), ix, options)
+            start: Basis | None = None) -> tuple[Batch, Basis | None]:
+    """A worker's context (:func:`planner.run.engine.map_chunks`): the shared model of
+    the sweep's cases, and the base basis every case starts from."""
+    ix = Index.build(plan)
+    return Batch(plan, scenario_variants(plan, ix, every), ix, options), start
 
 
-def _init_worker(plan: PlanData, every: list[str], options: dict[str, Any] | None,
-                 start: Basis | None) -> None:
-    global _worker_batch, _worker_start
-    _worker_batch, _worker_start = _shared(plan, every, options), start
-
-
-def _solve_in_worker(names: list[str]) -> list[CaseResult]:
-    assert _worker_batch is not None
-    return [_worker_batch.solve(n, _worker_start)[0] for n in names]
-
-
-def _dask_solve(plan: PlanData, every: list[str], token: str, names: list[str],
-                options: dict[str, Any] | None, start: Basis | None) -> list[CaseResult]:
-    """Dask task: builds the sweep's shared model once per worker (cached by token)."""
-    batch = _dask_batches.get(token)
-    if batch is None:
-        _dask_batches.clear()
-        batch = _dask_batches[token] = _shared(plan, every, options)
+def _solve_chunk(context: tuple[Batch, Basis | None], names: list[str]) -> list[CaseResult]:
+    batch, start = context
     return [batch.solve(n, start)[0] for n in names]
+
+
+def _own_models(context: tuple[PlanData, Index, dict[str, Any] | None],
+                names: list[str]) -> list[CaseResult]:
+    plan, ix, options = context
+    return solve_names(plan, names, options, ix)
 
 
 class _Bar:
@@ -136,10 +112,10 @@ def release() -> None:
 
 
 def _reuse(plan: PlanData, every: list[str], options: dict[str, Any] | None
-           ) -> tuple[Batch, Basis | None] | None:
+           ) -> tuple[list[str], Batch, Basis | None] | None:
     if _kept is not None and _kept[0] is plan and _kept[1] == _options_key(options) \
             and set(every) <= set(_kept[2]):
-        return _kept[3], _kept[4]
+        return _kept[2], _kept[3], _kept[4]
     return None
 
 
@@ -162,77 +138,54 @@ def run_sweep(plan: PlanData, names: Sequence[str], options: dict[str, Any] | No
     terminal).  The base case is solved first, here, for the warm start
     (module docstring).
     """
+    global _kept
     names = list(names)
-    done: dict[int, CaseResult] = {}
-    emitted = 0
     meter = _Bar(len(names), bar)
-
-    def collect(at: list[int], results: list[CaseResult]) -> None:
-        nonlocal emitted
-        for i, r in zip(at, results, strict=True):
-            done[i] = r
-        meter.update(len(results))
-        while emitted in done:
-            if progress:
-                progress(done[emitted])
-            emitted += 1
-
+    collect = Ordered(len(names), progress, meter.update)
     client, own = None, False
     try:
         if scheduler is not None:
-            client, own = _connect(scheduler)
-        ix = Index.build(plan)
+            client, own = connect(scheduler)
+        spread: dict[str, Any] = {"workers": workers, "client": client,
+                                  "chunk": chunk or (DEFAULT_CHUNK if client else None)}
         if (options or {}).get("translator") == "pyomo":
-            for i, name in enumerate(names):
-                collect([i], solve_names(plan, [name], options, ix))
-            return [done[i] for i in range(len(names))]
-        global _kept
+            ix = Index.build(plan)
+            map_chunks(_own_context, (plan, options), _own_models, names, collect,
+                       local=(plan, ix, options), **spread)
+            return collect.results()
         every = _every([*names, *(n for n in prepare if n not in names)])
         kept = _reuse(plan, every, options)
+        base_at = None
         if kept is not None:
-            batch, start = kept
-            every = _kept[2] if _kept is not None else every
-            base_at = None
+            every, batch, start = kept
         else:
             try:
-                batch = _shared(plan, every, options, ix)
+                batch, _ = _shared(plan, every, options)
             except Exception as exc:  # noqa: BLE001 - every case carries the cause
                 collect(list(range(len(names))), failed(names, exc))
-                return [done[i] for i in range(len(names))]
+                return collect.results()
             start, base_at = _base_first(batch, names, options, collect, bool(prepare))
             if prepare:
                 _kept = (plan, _options_key(options), every, batch, start)
         todo = [i for i in range(len(names)) if i != base_at]
-        if not todo:
-            pass
-        elif client is not None:
-            _run_dask(plan, every, names, todo, options, start, client,
-                      chunk or DEFAULT_CHUNK, collect)
-        elif workers > 1 and len(todo) > 1:
-            _run_processes(plan, every, names, todo, options, start, workers, chunk, collect)
-        else:
-            for i in todo:
-                collect([i], [batch.solve(names[i], start)[0]])
+        map_chunks(_shared, (plan, every, options, start), _solve_chunk,
+                   [names[i] for i in todo],
+                   lambda at, rs: collect([todo[i] for i in at], rs),
+                   local=(batch, start), **spread)
     finally:
         meter.close()
         if own and client is not None:
             client.close()
-    return [done[i] for i in range(len(names))]
+    return collect.results()
 
 
-def _connect(scheduler: Any) -> tuple[Any, bool]:
-    """A Dask client for ``scheduler`` (an address, or a Client used as is), and
-    whether it is ours to close.  Connects before any solving, so an unreachable
-    scheduler fails fast."""
-    from distributed import Client
-
-    if isinstance(scheduler, Client):
-        return scheduler, False
-    return Client(scheduler, timeout=CONNECT_TIMEOUT), True
+def _own_context(plan: PlanData, options: dict[str, Any] | None
+                 ) -> tuple[PlanData, Index, dict[str, Any] | None]:
+    return plan, Index.build(plan), options
 
 
 def _base_first(batch: Batch, names: list[str], options: dict[str, Any] | None,
-                collect: Collect, more: bool = False) -> tuple[Basis | None, int | None]:
+                collect: Ordered, more: bool = False) -> tuple[Basis | None, int | None]:
     """Solve the base case for its basis (unless warm starts are off or there is no
     other case, now or to come: ``more``); report it if it was asked for.  Returns
     (basis, its position)."""
@@ -245,39 +198,3 @@ def _base_first(batch: Batch, names: list[str], options: dict[str, Any] | None,
     if at is not None:
         collect([at], [result])
     return start, at
-
-
-def _run_processes(plan: PlanData, every: list[str], names: list[str], todo: list[int],
-                   options: dict[str, Any] | None, start: Basis | None,
-                   workers: int, chunk: int | None, collect: Collect) -> None:
-    workers = min(workers, len(todo), os.cpu_count() or workers)
-    # about 8 chunks per worker: balances uneven cases, amortises per-task overhead
-    size = chunk or max(1, min(32, len(todo) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(plan, every, options, start)) as pool:
-        futures: dict[Future[list[CaseResult]], list[int]] = {}
-        for part in chunks(todo, size):
-            futures[pool.submit(_solve_in_worker, [names[i] for i in part])] = part
-        for fut in as_completed(futures):
-            collect(futures[fut], fut.result())
-
-
-def _run_dask(plan: PlanData, every: list[str], names: list[str], todo: list[int],
-              options: dict[str, Any] | None, start: Basis | None,
-              client: Any, size: int, collect: Collect) -> None:
-    import uuid
-
-    from distributed import as_completed as dask_completed
-
-    token = uuid.uuid4().hex
-    plan_future = client.scatter(plan, broadcast=True)
-    start_future = client.scatter(start, broadcast=True) if start is not None else None
-    parts: dict[Any, list[int]] = {}
-    futures = []
-    for part in chunks(todo, size):
-        fut = client.submit(_dask_solve, plan_future, every, token, [names[i] for i in part],
-                            options, start_future, pure=False)
-        parts[fut.key] = part
-        futures.append(fut)
-    for fut in dask_completed(futures):
-        collect(parts[fut.key], fut.result())

@@ -12,7 +12,7 @@ read them without loading Pyomo.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from planner.inputs.data import PlanData
 from planner.scenario.cases import Case, Index, available, in_window
@@ -26,6 +26,8 @@ class Groups:
 
     #: available (offer, period) pairs, the flow variables
     flows: list[Key] = field(default_factory=list)
+    #: offer -> its flow keys, in period order (offers with a flow only)
+    by_offer: dict[str, list[Key]] = field(default_factory=dict)
     #: (offer, period) -> unit cost with cost factor and tariffs
     price: dict[Key, float] = field(default_factory=dict)
     #: (offer, period) -> lower bound of x: min_volume x k(o,t) x y(t) (must-take offers)
@@ -59,39 +61,74 @@ class Groups:
 
 
 def group(plan: PlanData, ix: Index, case: Case,
-          avail: dict[str, list[bool]] | None = None) -> Groups:
+          avail: dict[str, list[bool]] | None = None, like: Groups | None = None) -> Groups:
     """One pass over the available offers builds every grouping the model needs.
 
     ``avail`` overrides which offer-periods have a flow (default: the case's own,
     :func:`planner.scenario.cases.available`); the superset of many cases uses it.
+    ``like``: groups made for the same availability (another case's): its index sets
+    and groupings are shared, and only this case's numbers (prices, commitments,
+    stock bounds, use bans) are worked out.
     """
-    g = Groups()
-    if avail is None:
-        avail = available(plan, ix, case)
-    y = _years(plan)
+    if like is not None:
+        g = replace(like, price={}, lower={}, commit={}, top_price={}, min_stock={},
+                    max_stock={}, cons_banned=set())
+    else:
+        g = Groups()
+        _group_structure(plan, ix, available(plan, ix, case) if avail is None else avail, g)
+    _group_numbers(plan, ix, case, g)
+    return g
+
+
+def _group_structure(plan: PlanData, ix: Index, avail: dict[str, list[bool]],
+                     g: Groups) -> None:
+    """The flows, and the flows by material, facility and stage country."""
     # Loop invariants hoisted, one list of keys per offer: this pass is a large
     # part of the build at a million flows (docs/benchmarks.md).
-    flows, price = g.flows, g.price
+    flows, by_offer = g.flows, g.by_offer
     by_material, by_facility, by_sc = g.by_material, g.by_facility, g.by_stage_country
-    first: dict[str, int] = {}
     for oid, o in plan.offers.items():
         ts = [t for t, ok in enumerate(avail[oid]) if ok]
         if not ts:
             continue
-        first[oid] = ts[0]
         keys = [(oid, t) for t in ts]
+        by_offer[oid] = keys
         flows.extend(keys)
+        mat = o.material
+        for key in keys:
+            by_material[(mat, key[1])].append(key)
+        for f in ix.route_facilities[oid]:
+            for key in keys:
+                by_facility[(f, key[1])].append(key)
+        sc = list(ix.stage_country[oid].items())
+        for key in keys:
+            t = key[1]
+            for stage, country in sc:
+                by_sc[(mat, stage, t)][country].append(key)
+    if plan.uses_origin:
+        _origin_structure(plan, ix, g)
+
+
+def _group_numbers(plan: PlanData, ix: Index, case: Case, g: Groups) -> None:
+    """The case's prices, commitments and lower bounds of the flows, stock bounds and
+    use bans."""
+    y = _years(plan)
+    price = g.price
+    for oid, keys in g.by_offer.items():
+        o = plan.offers[oid]
         factor = case.cost_factor.get(oid)
         tariff = ix.tariff[oid]
         cost = o.unit_cost
         if factor:
-            price.update(zip(keys, [cost * factor[t] * (1.0 + tariff[t]) for t in ts],
+            price.update(zip(keys, [cost * factor[t] * (1.0 + tariff[t]) for _, t in keys],
                              strict=True))
         else:
-            price.update(zip(keys, [cost * 1.0 * (1.0 + tariff[t]) for t in ts], strict=True))
+            price.update(zip(keys, [cost * 1.0 * (1.0 + tariff[t]) for _, t in keys],
+                             strict=True))
         if o.min_volume > 0:
             chain = ix.route_facilities[oid]
-            for t, key in zip(ts, keys, strict=True):
+            for key in keys:
+                t = key[1]
                 need = o.min_volume * case.force_majeure(chain, t) * y[t]
                 if need <= 0:
                     continue
@@ -100,16 +137,6 @@ def group(plan: PlanData, ix: Index, case: Case,
                 else:
                     g.commit[key] = need
                     g.top_price[key] = o.take_or_pay * cost * (factor[t] if factor else 1.0)
-        mat = o.material
-        for t, key in zip(ts, keys, strict=True):
-            by_material[(mat, t)].append(key)
-        for f in ix.route_facilities[oid]:
-            for t, key in zip(ts, keys, strict=True):
-                by_facility[(f, t)].append(key)
-        sc = list(ix.stage_country[oid].items())
-        for t, key in zip(ts, keys, strict=True):
-            for stage, country in sc:
-                by_sc[(mat, stage, t)][country].append(key)
     for row in plan.stockpile:
         for t in range(row.window[0], row.window[1] + 1):
             # Days of cover are on the base case's demand, in every case: the target is
@@ -121,8 +148,7 @@ def group(plan: PlanData, ix: Index, case: Case,
             if row.max_tonnes is not None:
                 g.max_stock[(row.material, t)] = row.max_tonnes
     if plan.uses_origin:
-        _group_origin(plan, ix, case, g, first)
-    return g
+        _use_bans(plan, ix, case, g)
 
 
 def use_materials(plan: PlanData) -> list[str]:
@@ -134,9 +160,8 @@ def use_materials(plan: PlanData) -> list[str]:
     return [m for m in plan.materials if m in set(scopes)]
 
 
-def _group_origin(plan: PlanData, ix: Index, case: Case, g: Groups,
-                  first: dict[str, int]) -> None:
-    """Consumption keys c(o,t) of the materials in use scope, and the use bans on them.
+def _origin_structure(plan: PlanData, ix: Index, g: Groups) -> None:
+    """Consumption keys c(o,t) of the materials in use scope.
 
     Stock bought from an offer stays in q(o,t) after the offer's window ends, so
     its keys run from its first available period to the end of the horizon.
@@ -144,17 +169,22 @@ def _group_origin(plan: PlanData, ix: Index, case: Case, g: Groups,
     n = len(plan.periods)
     g.use_materials = use_materials(plan)
     scope = set(g.use_materials)
-    for oid in plan.offers:
+    for oid, flows in g.by_offer.items():
         o = plan.offers[oid]
-        if o.material not in scope or oid not in first:
+        if o.material not in scope:
             continue
         sc = list(ix.stage_country[oid].items())
-        for t in range(first[oid], n):
+        for t in range(flows[0][1], n):
             key = (oid, t)
             g.cons.append(key)
             g.cons_by_material[(o.material, t)].append(key)
             for stage, country in sc:
                 g.cons_by_stage_country[(o.material, stage, t)][country].append(key)
+
+
+def _use_bans(plan: PlanData, ix: Index, case: Case, g: Groups) -> None:
+    """The consumption keys a use ban in force forbids."""
+    n = len(plan.periods)
     keys = set(g.cons)
     for rid, rule in plan.rules.items():
         if rule.kind != "ban" or rule.applies_to != "use":

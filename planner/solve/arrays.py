@@ -604,5 +604,5 @@ def add_block(h: highspy.Highs, block: pyo.Block, col_of: dict[int, int]) -> lis
 
 def activity(c: Compiled, x: np.ndarray) -> np.ndarray:
     """Row activities A x of compiled arrays (without the rows' constants)."""
-    cols = np.repeat(np.arange(len(c.columns)), np.diff(c.start))
-    return np.bincount(c.index, weights=c.value * x[cols], minlength=len(c.rows))
+    cols = np.repeat(np.arange(len(c.start) - 1), np.diff(c.start))
+    return np.bincount(c.index, weights=c.value * x[cols], minlength=len(c.row_lower))
