@@ -6,9 +6,9 @@ process, alternating two modes, and reports per run the wall and CPU seconds, th
 time spent in the cyclic collector (``gc.callbacks``), how many full (generation 2)
 collections ran, and the peak resident memory:
 
-- ``paused``: the planner as shipped (``PauseGC`` around building the shared model,
-  each case's arrays and its tables);
-- ``normal``: the same code with every ``PauseGC`` replaced by a no-op.
+- ``paused``: the planner as shipped (the collector paused while building the shared
+  model, solving each case and writing the report: ``PauseGC``, ``planner.collector``);
+- ``normal``: the same code with every pause replaced by a no-op.
 
     python -m benchmarks.gc_effect --size 100k --repeats 3
 """
@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from benchmarks.instances import write_instance
-from benchmarks.run import RESULTS, table
+from benchmarks.run import record
 
 CHILD = r"""
 import gc, json, resource, sys, time
@@ -41,10 +39,12 @@ def watch(phase, info):
 gc.callbacks.append(watch)
 if sys.argv[2] == "normal":
     import contextlib
-    import planner.model.build, planner.run.batch, planner.solve.arrays, planner.solve.warm
+    import planner.collector, planner.model.build, planner.run.batch, planner.solve.arrays
+    import planner.solve.warm
     for mod in (planner.model.build, planner.run.batch, planner.solve.arrays,
                 planner.solve.warm):
         mod.PauseGC = contextlib.nullcontext
+    planner.collector.paused = contextlib.nullcontext
 from planner import api
 w, c = time.perf_counter(), time.process_time()
 api.run(sys.argv[1], sys.argv[3], with_policy=False)
@@ -72,14 +72,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append({"repeat": i + 1, "mode": mode,
                              **{k: round(v, 2) if isinstance(v, float) else v
                                 for k, v in got.items()}})
-    text = (f"Command: `python -m benchmarks.gc_effect {' '.join(argv or sys.argv[1:])}`\n\n"
-            f"Machine: {os.cpu_count()} cores; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. One child process per "
-            "run, modes alternating; gc_s is the time inside the cyclic collector, full the "
-            "number of generation-2 collections.\n\n" + table(rows, list(rows[0])) + "\n")
-    out_path = RESULTS / f"{args.name or 'gc-' + args.size}.md"
-    out_path.write_text(text)
-    print(text)
+    record("gc_effect", argv or sys.argv[1:], args.name or f"gc-{args.size}",
+           "One child process per run, modes alternating; gc_s is the time inside the "
+           "cyclic collector, full the number of generation-2 collections.", [rows])
     return 0
 
 

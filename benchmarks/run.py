@@ -300,3 +300,20 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def record(module: str, argv: list[str], name: str, note: str,
+           tables: list[list[dict[str, Any]]]) -> str:
+    """Write benchmarks/results/<name>.md: the command that reproduces it, the machine
+    and time, ``note``, then each table; print it and return the text."""
+    import os
+    import time
+
+    text = (f"Command: `python -m benchmarks.{module} {' '.join(argv)}`\n\n"
+            f"Machine: {os.cpu_count()} cores; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. {note}\n\n"
+            + "\n\n".join(table(rows, list(rows[0]) if rows else []) for rows in tables)
+            + "\n")
+    (RESULTS / f"{name}.md").write_text(text)
+    print(text)
+    return text

@@ -14,7 +14,6 @@ the child's maximum resident set (``ru_maxrss``).
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import time
 from pathlib import Path
 
 from benchmarks.instances import write_instance
-from benchmarks.run import RESULTS, table
+from benchmarks.run import record
 
 
 def _children_cpu() -> float:
@@ -81,18 +80,12 @@ def main(argv: list[str] | None = None) -> int:
                "planner_run_cpu_s": round(run_cpu, 2), "planner_run_wall_s": round(wall, 2),
                "highs_cpu_s": round(h_cpu, 2), "ratio_cpu": round(run_cpu / h_cpu, 2),
                "peak_rss_gb": round(peak_gb, 2)}
-    text = (f"Command: `python -m benchmarks.whole_run {' '.join(argv or sys.argv[1:])}`\n\n"
-            f"Machine: {os.cpu_count()} cores; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. planner_run_cpu_s is "
-            "the CPU of the whole `planner run` child (load, build, translate, solve, "
-            "results, report, and writing the MPS files); highs_cpu_s is highspy reading "
-            "and solving the exported MPS files alone, one child each, timed inside the "
-            "child.\n\n" + table([summary], list(summary)) + "\n\n"
-            + table(rows, list(rows[0]) if rows else []) + "\n")
     name = args.name or f"whole-{args.size}{'-policy' if args.policy else ''}"
-    out = RESULTS / f"{name}.md"
-    out.write_text(text)
-    print(text)
+    record("whole_run", argv or sys.argv[1:], name,
+           "planner_run_cpu_s is the CPU of the whole `planner run` child (load, build, "
+           "translate, solve, results, report, and writing the MPS files); highs_cpu_s is "
+           "highspy reading and solving the exported MPS files alone, one child each, timed "
+           "inside the child.", [[summary], rows])
     return 0
 
 

@@ -38,6 +38,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planner import collector
 from planner.analysis.excluded import EXCLUDED_COLUMNS
 from planner.analysis.results import TABLE_COLUMNS, CaseResult, tidy_tables
 from planner.inputs.data import PlanData
@@ -218,5 +219,7 @@ def _highlight_binding_caps(sheets: Sequence[Worksheet], n_rows: int) -> None:
 
 def write_report(plan: PlanData, results: list[CaseResult], path: str | Path,
                  info: RunInfo | None = None, policy: Sequence[Any] | None = None) -> Path:
-    """Build the report and write it atomically."""
-    return save_atomic(build_workbook(plan, results, info, policy), path)
+    """Build the report and write it atomically (the collector paused: many rows, no
+    garbage)."""
+    with collector.paused():
+        return save_atomic(build_workbook(plan, results, info, policy), path)

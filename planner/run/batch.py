@@ -47,6 +47,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
+from planner import collector
 from planner.analysis.excluded import describe
 from planner.analysis.results import CaseResult, RowValues, family_rows, start_result, tables_of
 from planner.inputs.data import PlanData
@@ -63,6 +64,7 @@ from planner.scenario.cases import Case, Index, available, superset
 from planner.solve import arrays as hd
 from planner.solve.solver import failure, solver_options, status_of, tie_break_arrays
 from planner.solve.status import Status
+from planner.solve.warm import basis_codes, highs_basis
 
 INF = hd.INF
 #: bounds of a column the case does not have
@@ -94,22 +96,12 @@ class Basis:
     row_status: np.ndarray
 
     def highs(self) -> highspy.HighsBasis:
-        status = list(highspy.HighsBasisStatus.__members__.values())
-        b = highspy.HighsBasis()
-        b.col_status = [status[s] for s in self.col_status.tolist()]
-        b.row_status = [status[s] for s in self.row_status.tolist()]
-        b.alien = False
-        b.valid = True
-        return b
+        return highs_basis(self.col_status, self.row_status)
 
 
 def _basis(h: highspy.Highs) -> Basis | None:
-    b = h.getBasis()
-    if not b.valid:
-        return None
-    code = {s: int(s) for s in highspy.HighsBasisStatus.__members__.values()}
-    return Basis(np.fromiter(map(code.__getitem__, b.col_status), dtype=np.int8),
-                 np.fromiter(map(code.__getitem__, b.row_status), dtype=np.int8))
+    got = basis_codes(h)
+    return None if got is None else Basis(*got)
 
 
 def _bounds(keys: list[Any], given: dict[Any, Any], default: tuple[Any, Any]
@@ -269,7 +261,14 @@ class Batch:
     def solve(self, name: str, start: Basis | None = None, capture: bool = False
               ) -> tuple[CaseResult, Basis | None]:
         """Solve case ``name`` from ``start`` (or cold); with ``capture``, also return
-        its optimal basis (the warm start of the others)."""
+        its optimal basis (the warm start of the others).  The collector stays off
+        throughout: a case makes hundreds of thousands of objects and no garbage, and
+        each collection would walk the whole shared model."""
+        with collector.paused():
+            return self._solve(name, start, capture)
+
+    def _solve(self, name: str, start: Basis | None, capture: bool
+               ) -> tuple[CaseResult, Basis | None]:
         began = time.perf_counter()
         variant = self.variants[name]
         plan, case = variant.plan, variant.case

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from planner import collector
 from planner.inputs.data import PlanData
 from planner.inputs.excel import RawTable
 from planner.inputs.problems import InputError
@@ -16,8 +17,10 @@ from planner.scenario.checks import end_value_problems, warnings_for
 
 
 def load_plan(path: str | Path) -> PlanData:
-    """Read, validate and check a workbook; raise :class:`InputError` with every problem."""
-    return _checked(read_plan(path))
+    """Read, validate and check a workbook; raise :class:`InputError` with every problem.
+    (The collector is paused: reading makes many objects and no garbage.)"""
+    with collector.paused():
+        return _checked(read_plan(path))
 
 
 def _checked(plan: PlanData) -> PlanData:

@@ -124,28 +124,41 @@ class WarmStart:
                 and _keys(c.columns) == self.columns and _keys(c.rows) == self.rows)
 
     def basis(self) -> highspy.HighsBasis:
-        b = highspy.HighsBasis()
-        b.col_status = [_STATUS[s] for s in self.col_status.tolist()]
-        b.row_status = [_STATUS[s] for s in self.row_status.tolist()]
-        b.alien = False
-        b.valid = True
-        return b
+        return highs_basis(self.col_status, self.row_status)
+
+
+def highs_basis(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:
+    """A HiGHS basis from basis status codes (as :func:`basis_codes` gives them)."""
+    b = highspy.HighsBasis()
+    b.col_status = [_STATUS[s] for s in col_status.tolist()]
+    b.row_status = [_STATUS[s] for s in row_status.tolist()]
+    b.alien = False
+    b.valid = True
+    return b
+
+
+def basis_codes(h: highspy.Highs) -> tuple[np.ndarray, np.ndarray] | None:
+    """The basis ``h`` holds as status codes (plain arrays, they pickle), None if invalid."""
+    b = h.getBasis()
+    if not b.valid:
+        return None
+
+    def codes(xs: list[Any]) -> np.ndarray:
+        return np.fromiter(map(_CODE.__getitem__, xs), dtype=np.int8, count=len(xs))
+
+    return codes(b.col_status), codes(b.row_status)
 
 
 def capture(res: hd.Results) -> WarmStart | None:
     """The optimal basis of a solve made through :func:`solve_compiled` (None if none)."""
     if res.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    b = res.highs.getBasis()
-    if not b.valid:
+    got = basis_codes(res.highs)
+    if got is None:
         return None
     c = res.compiled
-
-    def codes(xs: list[Any]) -> np.ndarray:
-        return np.fromiter(map(_CODE.__getitem__, xs), dtype=np.int8, count=len(xs))
-
-    return WarmStart(codes(b.col_status), codes(b.row_status), _keys(c.columns),
-                     _keys(c.rows), c.start.copy(), c.index.copy())
+    return WarmStart(got[0], got[1], _keys(c.columns), _keys(c.rows), c.start.copy(),
+                     c.index.copy())
 
 
 @dataclass
