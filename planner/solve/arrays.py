@@ -47,12 +47,6 @@ from pyomo.repn import generate_standard_repn
 
 from planner.solve.runtime import new_highs, prepare
 
-#: Models with more variables than this go to HiGHS as arrays through
-#: this module (several times faster to translate); smaller ones
-#: through Pyomo's own HiGHS interface.  Both give the same LP, optimum and duals
-#: (tests/test_solver_options.py, tests/test_properties.py).
-DIRECT_ABOVE = 50_000
-
 INF = math.inf
 
 _TERMINATION = {

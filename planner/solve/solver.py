@@ -1,7 +1,8 @@
 """Solve a built model with HiGHS, with duals: the typed solver boundary.
 
-Models go through Pyomo's HiGHS interface, or as arrays (planner.solve.arrays)
-when they are large.
+Models go to HiGHS as arrays (planner.solve.arrays, the one translator); solver
+option ``translator=pyomo`` sends them through Pyomo's own HiGHS interface instead
+(the reference the tests compare with).
 
 Every termination is mapped to a :class:`Status`; no solver exception leaks
 out.  A status that is not a result (``error``, ``unknown``,
@@ -21,7 +22,6 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
 from planner.inputs.data import Settings
-from planner.solve.arrays import DIRECT_ABOVE
 from planner.solve.status import CAUSES, Status
 
 if TYPE_CHECKING:
@@ -117,8 +117,10 @@ def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None,
            warm: WarmStart | None = None, capture: bool = False) -> Any:
     """One HiGHS call, without loading anything into the model.
 
-    ``options["translator"]`` may force ``"pyomo"`` or ``"direct"``; the default
-    ``"auto"`` picks by size (:data:`DIRECT_ABOVE`).  Either way the result offers
+    ``options["translator"]``: ``"direct"`` (also ``"auto"``, the default) passes the model
+    as arrays (:mod:`planner.solve.arrays`, the planner's one translator); ``"pyomo"``
+    through Pyomo's own HiGHS interface, the reference the tests compare with.  Either
+    way the result offers
     termination_condition, solution_status and solution_loader.load_vars() /
     get_duals().  With ``warm`` or ``capture`` and :func:`planner.solve.warm.applies`,
     the model goes as arrays (:func:`planner.solve.warm.solve_compiled`) and the result
@@ -130,7 +132,7 @@ def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None,
     opts.pop("warm", None)
     translator = asked
     if translator == "auto":
-        translator = "direct" if model.nvariables() > DIRECT_ABOVE else "pyomo"
+        translator = "direct"
     # A forced Pyomo interface means no arrays, hence no basis to start from.
     if (warm is not None or capture) and asked != "pyomo":
         from planner.solve import warm as warm_mod

@@ -1,4 +1,9 @@
-"""Warm starts for scenario sweeps: each scenario from the base case's optimal basis.
+"""Warm starts of single cases on their own models: each from the base case's basis.
+
+Runs and sweeps solve every case on one shared model (:mod:`planner.run.batch`), whose
+cases all share the base's columns and rows; this module serves the single-case path
+(:func:`planner.api.solve_case` with the :class:`WarmStart` of
+:func:`planner.api.solve_base`), where each case has its own LP.
 
 A scenario that only changes numbers (demand, cost or non-zero capacity
 factors) has the base case's LP structure: the same columns, the same rows,
@@ -18,9 +23,9 @@ basis only chooses where simplex starts.  Whatever basis is given, HiGHS ends
 at an optimum of the case's own LP, so the identity check below guards speed,
 not correctness.
 
-Modes (solver option ``warm``): ``auto`` warm-starts only models that go to
-HiGHS as arrays anyway (more than :data:`WARM_ABOVE` variables), ``on`` every
-model (tests use it on small workbooks), ``off`` never.
+Modes (solver option ``warm``): ``auto`` warm-starts models of more than
+:data:`WARM_ABOVE` variables, ``on`` every model (tests use it on small workbooks),
+``off`` never.
 """
 
 from __future__ import annotations
@@ -36,24 +41,19 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.component import ComponentData
 
 from planner.solve import arrays as hd
-from planner.solve.arrays import DIRECT_ABOVE
 
 MODES = ("auto", "on", "off")
 #: mode when the options name none
 DEFAULT_MODE = "auto"
 
-#: ``auto`` warm-starts models with more variables than this, i.e. exactly those
-#: the planner translates as arrays anyway (:data:`planner.solve.arrays.DIRECT_ABOVE`).
-#: Measured end to end per case through ``planner.api.solve_case``
+#: ``auto`` warm-starts single-case solves (``api.solve_case`` with a warm start) of
+#: models with more variables than this.  Measured end to end per case
 #: (``python -m benchmarks.warm``, benchmarks/results/warm-100k.md and
 #: warm-rare_earths.md): at 100k flows a scenario with the base's structure
-#: takes 1.75-1.93 CPU s warm against 2.29-2.64 s cold (the HiGHS call itself
-#: 0.06-0.09 s against 0.75-0.78 s); on the worked example (186 variables)
-#: warm takes 0.009-0.010 s against 0.010-0.011 s cold through the
-#: same arrays, so the basis gains nothing measurable there, and the 2x over
-#: Pyomo's interface (0.021-0.026 s) is the translator's, which
-#: :data:`~planner.solve.arrays.DIRECT_ABOVE` keeps for small models.
-WARM_ABOVE = DIRECT_ABOVE
+#: takes 1.75-1.93 CPU s warm against 2.29-2.64 s cold; on the worked example
+#: (186 variables) the basis gains nothing measurable.  Runs solve every case on the
+#: shared model from the base basis (planner.run.batch) whatever the size.
+WARM_ABOVE = 50_000
 
 #: HiGHS methods that can start from a basis (interior point and PDLP cannot)
 _SIMPLEX = (None, "choose", "simplex")
