@@ -119,7 +119,7 @@ def child(size: str, engine: str, opts: dict[str, Any]) -> dict[str, Any]:
             row["status"] = h.modelStatusToString(h.getModelStatus())
             row["objective"] = h.getInfo().objective_function_value
     else:
-        from planner.analysis.results import extract
+        from planner.analysis.model_tables import extract
         from planner.model.build import build_model
         from planner.report.workbook import write_report
         from planner.solve import arrays as hd

@@ -106,8 +106,16 @@ def solve_all(plan: PlanData, scenarios: list[str] | None = None,
 def write(plan: PlanData, results: list[CaseResult], path: str | Path,
           info: RunInfo | None = None, policy: list[PolicyCost] | None = None) -> Path:
     """Write the report workbook atomically (``policy`` from :func:`policy_costs`)."""
-    from planner.report.workbook import write_report
+    from planner.report.workbook import RunInfo, write_report
 
+    info = info or RunInfo(plan.source)
+    if not info.solver_version:
+        try:
+            from planner.solve.runtime import version
+
+            info.solver_version = version()
+        except Exception:  # noqa: BLE001 - a missing version is not worth failing a report
+            pass
     return write_report(plan, results, path, info, policy)
 
 

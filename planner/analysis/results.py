@@ -1,7 +1,10 @@
 """Tidy result tables of contract section 4, from a solved case.
 
 Each table is a list of row dicts with exactly the contract's columns, so the
-report writer, the tests and the API see the same thing.
+report writer, the tests and the API see the same thing.  This module imports no
+solver: the shared-model engine (:mod:`planner.run.batch`) fills the tables from
+HiGHS's arrays and :mod:`planner.analysis.model_tables` from a solved Pyomo model,
+both through :func:`tables_of` and :func:`family_rows`.
 """
 
 from __future__ import annotations
@@ -9,14 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyomo.environ as pyo
-
 from planner.inputs.data import PlanData
-from planner.model.build import Groups
-from planner.model.families import COST_PARTS, FAMILIES, Family
+from planner.model.families import COST_PARTS, FAMILIES
 from planner.scenario.cases import Case
-from planner.solve.arrays import evaluate
-from planner.solve.solver import SolveResult
+from planner.scenario.groups import Groups
 from planner.solve.status import Status
 
 #: the contract's Summary columns, then the planner's own cost parts (take-or-pay
@@ -77,10 +76,6 @@ class CaseResult:
         return None if v is None else float(v)
 
 
-def _num(x: Any) -> float:
-    return 0.0 if x is None else float(x)
-
-
 def tidy_tables(results: list[CaseResult]) -> dict[str, list[Row]]:
     """The contract's five tidy tables of several cases, base case first: each sheet's
     rows, case after case."""
@@ -92,25 +87,6 @@ def tidy_tables(results: list[CaseResult]) -> dict[str, list[Row]]:
         out["Exposure"].extend(r.exposure)
         out["Constraints"].extend(r.constraints)
     return out
-
-
-def extract(plan: PlanData, case: Case, model: pyo.ConcreteModel, g: Groups,
-            res: SolveResult) -> CaseResult:
-    """Read the tidy tables off a solved Pyomo model (only the Summary when there is no
-    plan).  The one-model-many-cases engine reads the same tables off HiGHS's arrays
-    (:func:`tables_of`)."""
-    out = start_result(case.name, res.status, res.seconds, res.message)
-    if not res.has_solution:
-        return out
-    values = {name: {k: _num(v.value) for k, v in comp.items()}
-              for name in ("x", "s", "u", "v")
-              for comp in (model.component(name),) if comp is not None}
-    # every cost part, evaluated in bulk
-    parts = dict(zip([p.component for p in COST_PARTS],
-                     evaluate([model.component(p.component).expr for p in COST_PARTS]).tolist(),
-                     strict=True))
-    rows = constraint_rows(plan, model, res, case.name)
-    return tables_of(plan, case, g, out, values, parts, rows)
 
 
 def start_result(name: str, status: Status, seconds: float, message: str) -> CaseResult:
@@ -171,28 +147,6 @@ def tables_of(plan: PlanData, case: Case, g: Groups, out: CaseResult,
 #: one row of a family as the Constraints table needs it: (index, declared lower,
 #: declared upper, body value at the plan, dual or None)
 RowValues = tuple[Any, "float | None", "float | None", float, "float | None"]
-
-
-def constraint_rows(plan: PlanData, model: pyo.ConcreteModel, res: SolveResult,
-                    scenario: str) -> list[Row]:
-    """Every balance, capacity, quota, cap and stockpile constraint of a solved Pyomo
-    model: slack and shadow price (:func:`family_rows`)."""
-    by_family: dict[str, list[RowValues]] = {}
-    items: list[tuple[Family, Any, Any]] = []
-    for fam in FAMILIES:
-        if not fam.reported:
-            continue
-        block = getattr(model, fam.component[0], None)
-        con = getattr(block, fam.component[1], None) if block is not None else None
-        if con is None:
-            continue
-        items.extend((fam, k, c) for k, c in con.items())
-    bounded = [c.to_bounded_expression(evaluate_bounds=True) for _, _, c in items]
-    # bodies evaluated in bulk (Pyomo's expression walker takes seconds per 100k terms)
-    bodies = evaluate([b for _, b, _ in bounded]).tolist()
-    for (fam, k, c), (lb, _, ub), body in zip(items, bounded, bodies, strict=True):
-        by_family.setdefault(fam.key, []).append((k, lb, ub, body, res.duals.get(c)))
-    return family_rows(plan, by_family, scenario)
 
 
 def family_rows(plan: PlanData, by_family: dict[str, list[RowValues]],

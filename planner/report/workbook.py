@@ -44,7 +44,7 @@ from planner.analysis.results import TABLE_COLUMNS, CaseResult, tidy_tables
 from planner.inputs.data import PlanData
 from planner.report.periods import number_periods
 from planner.report.supply_risk import add_supply_risk_sheet
-from planner.solve.solver import solver_options
+from planner.solve.options import solver_options
 from planner.xlsx import tables as xt
 from planner.xlsx.save import save_atomic
 from planner.xlsx.tables import (
@@ -62,6 +62,9 @@ class RunInfo:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     options: dict[str, Any] = field(default_factory=dict)
     policy_seconds: float | None = None
+    #: HiGHS's own version string (the report loads no solver; empty: the highspy
+    #: package's version)
+    solver_version: str = ""
 
 
 def sha256(path: str | Path) -> str | None:
@@ -90,12 +93,7 @@ def _now() -> datetime:
 
 def run_rows(plan: PlanData, results: Sequence[CaseResult], info: RunInfo) -> list[dict[str, Any]]:
     """The Run sheet: input file and hash, versions, solver options and times."""
-    try:
-        from planner.solve.runtime import version
-
-        highs = version()
-    except Exception:  # noqa: BLE001 - a missing version is not worth failing a report
-        highs = _version("highspy")
+    highs = info.solver_version or _version("highspy")
     src = info.input_path or plan.source
     rows: list[dict[str, Any]] = [
         {"item": "plan name", "value": plan.settings.plan_name},

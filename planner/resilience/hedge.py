@@ -39,7 +39,8 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from planner.analysis.results import CaseResult, extract
+from planner.analysis.model_tables import extract
+from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
 from planner.inputs.problems import InputError, Problem
 from planner.inputs.schema import PROBABILITIES

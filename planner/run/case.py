@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.analysis.excluded import describe
-from planner.analysis.results import CaseResult, extract
+from planner.analysis.model_tables import extract
+from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
 from planner.model.build import build_model
 from planner.scenario.cases import Index, build_case
