@@ -8,6 +8,7 @@ Chart series live on a ``Chart data`` sheet so that every chart is a native
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -249,6 +250,20 @@ def _lines(text: str, width: float) -> int:
     return lines
 
 
+def _width_for(fmt: str | None, values: Sequence[Any]) -> float:
+    """Characters a column needs to show ``values`` in number format ``fmt`` (0: no
+    numbers): the digits with thousands separators, a sign, decimals and the quoted
+    unit, plus a margin."""
+    numbers = [abs(float(v)) for v in values
+               if isinstance(v, int | float) and not isinstance(v, bool) and v == v]
+    if not fmt or not numbers:
+        return 0.0
+    unit = re.search(r'"([^"]*)"', fmt)
+    decimals = len(m.group(1)) + 1 if (m := re.search(r"\.(0+)", fmt)) else 0
+    digits = max((len(f"{v:,.0f}") for v in numbers if v < 1e300), default=1)
+    return digits + 1 + decimals + (len(unit.group(1)) + 1 if unit else 0) + 2
+
+
 def _write_block(ws: Worksheet, top: int, title: str, columns: Sequence[Column],
                  rows: Sequence[Row], more: str = "",
                  put: Callable[[Worksheet, int, int, Any], None] | None = None) -> int:
@@ -275,6 +290,11 @@ def _write_block(ws: Worksheet, top: int, title: str, columns: Sequence[Column],
             put(ws, i, j, row.get(key))
             if fmt:
                 ws.cell(row=i, column=j).number_format = fmt
+    for j, (key, _, fmt, _) in enumerate(columns, start=1):
+        need = _width_for(fmt, [row.get(key) for row in shown])
+        dim = ws.column_dimensions[get_column_letter(j)]
+        if need > (dim.width or 13.0):
+            dim.width = need  # a number wider than its column shows as ### in Excel
     end = top + 2 + len(shown)
     if len(rows) > len(shown) or not rows:
         note = more if rows else "(none)"
