@@ -105,3 +105,38 @@ def test_export_of_a_case_is_the_lp_it_solved(tmp_path: Path) -> None:
             h.run()
             assert h.getInfo().objective_function_value == pytest.approx(
                 r.total_cost, rel=1e-7, abs=1e-6), (seed, r.name)
+
+
+def test_steady_volumes_pair_only_the_cases_own_flows(tmp_path: Path) -> None:
+    """On the shared model a flow the case lacks is a column fixed at 0, and the
+    tie-break's ``value`` says None for it: steady volumes then pairs only consecutive
+    flows the case has (else the step from 0 up to the next period's volume would count
+    as a move).  Two offers over five periods have eight pairs; without one offer's
+    2027 flow, seven."""
+    import pyomo.environ as pyo
+
+    from planner.model.build import build_model, steady_volumes
+    from planner.scenario.cases import build_case
+    from tests.test_fidelity import two_offer
+
+    d = two_offer(5)
+    d["Demand"] = [{"material": "M", "period": 2027 + i, "demand": 10 + 3 * (i % 2)}
+                   for i in range(5)]
+    path = tmp_path / "steady.xlsx"
+    write_workbook(path, d)
+    plan = api.load(path)
+    ix = Index.build(plan)
+    m, _ = build_model(plan, ix, build_case(plan, ix))
+    for i, v in enumerate(m.x.values()):
+        v.set_value(float(i % 3))  # a plan that moves
+    first_cn = m._flow_vars[("CN", 0)]
+
+    def pairs(value: object) -> int:
+        expr = steady_volumes(m, value)  # type: ignore[arg-type]
+        assert expr is not None
+        n = len(m.steady.d)
+        m.del_component("steady")
+        return n
+
+    assert pairs(lambda v: pyo.value(v)) == 8
+    assert pairs(lambda v: None if v is first_cn else pyo.value(v)) == 7

@@ -289,7 +289,10 @@ def tie_break_arrays(h: Any, model: pyo.ConcreteModel, col_of: dict[int, int],
             goal = np.zeros(h.getNumCol())
             np.add.at(goal, cols, coefs)
             h.changeColsCost(len(goal), np.arange(len(goal), dtype=np.int32), goal)
-            h.run()
+            try:
+                h.run()
+            except Exception:  # noqa: BLE001 - the last plan stands (equally optimal)
+                break
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 break
             full = np.asarray(h.getSolution().col_value, dtype=float)
