@@ -126,7 +126,6 @@ class Batch:
 
     def __init__(self, plan: PlanData, variants: list[Variant], ix: Index | None = None,
                  options: dict[str, Any] | None = None) -> None:
-        self.plan = plan
         self.ix = ix = ix or Index.build(plan)
         self.options = dict(options or {})
         self.export = self.options.pop("export_lp", None)
@@ -183,26 +182,6 @@ class Batch:
         hd.set_options(self.h, solver_options(plan.settings, self.options))
         self._all_cols = np.arange(self.n, dtype=np.int32)
         self._all_rows = np.arange(self.m, dtype=np.int32)
-
-    def solve_many(self, names: list[str], start: Basis | None = None,
-                   progress: Any = None) -> list[CaseResult]:
-        """Solve ``names`` in order.  Without ``start``, the base case is solved first
-        (cold) for its basis, which every other case starts from (solver option
-        ``warm`` ``off``: every case cold); the base is reported only when asked for."""
-        from planner.solve import warm as warm_mod
-
-        out: dict[str, CaseResult] = {}
-        if start is None and warm_mod.mode(self.options) != "off" and \
-                any(n != "base" for n in names):
-            base, start = self.solve("base", capture=True)
-            out["base"] = base
-        results = []
-        for name in names:
-            r = out.get(name) or self.solve(name, start)[0]
-            if progress:
-                progress(r)
-            results.append(r)
-        return results
 
     # --- one case ---------------------------------------------------------------------
 
@@ -350,6 +329,7 @@ class Batch:
         tables_of(variant.plan, variant.case, g, out, values, parts,
                   family_rows(variant.plan, by_family, variant.name), brief=variant.brief)
 
+
 def failed(names: list[str], exc: Exception) -> list[CaseResult]:
     """Results of cases whose shared model could not be built or passed to HiGHS."""
     status, message = failure(exc)
@@ -372,11 +352,3 @@ def scenario_variants(plan: PlanData, ix: Index, names: list[str]) -> list[Varia
         out.append(Variant(n, plan, build_case(plan, ix, n)) if relaxed is None
                    else Variant(n, relaxed, build_case(relaxed, ix, "base"), brief=True))
     return out
-
-
-def solve_cases(plan: PlanData, names: list[str], options: dict[str, Any] | None = None,
-                ix: Index | None = None) -> list[CaseResult]:
-    """Solve ``names`` on one shared model (:meth:`Batch.solve_many`)."""
-    ix = ix or Index.build(plan)
-    every = names if "base" in names else ["base", *names]
-    return Batch(plan, scenario_variants(plan, ix, every), ix, options).solve_many(names)

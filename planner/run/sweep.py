@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from planner.analysis.results import CaseResult
 from planner.inputs.data import PlanData
@@ -32,24 +32,16 @@ from planner.run.batch import Basis, Batch, failed, scenario_variants
 from planner.run.engine import Ordered, connect, map_chunks
 from planner.scenario.cases import Index
 
-if TYPE_CHECKING:
-    from planner.solve.warm import WarmStart
-
 Progress = Callable[[CaseResult], None]
 
-#: cases sent to a Dask worker at a time: small enough to balance, large enough to
-#: amortise
-DEFAULT_CHUNK = 4
-
-
 def solve_names(plan: PlanData, names: Sequence[str], options: dict[str, Any] | None = None,
-                ix: Index | None = None, warm: WarmStart | None = None) -> list[CaseResult]:
+                ix: Index | None = None) -> list[CaseResult]:
     """Solve the named cases one after another, each on its own model (the reference
     path, used for solver option ``translator`` ``pyomo``)."""
     from planner.run.case import solve_case
 
     ix = ix or Index.build(plan)
-    return [solve_case(plan, name, ix, options, warm) for name in names]
+    return [solve_case(plan, name, ix, options) for name in names]
 
 
 def _every(names: Sequence[str]) -> list[str]:
@@ -146,8 +138,7 @@ def run_sweep(plan: PlanData, names: Sequence[str], options: dict[str, Any] | No
     try:
         if scheduler is not None:
             client, own = connect(scheduler)
-        spread: dict[str, Any] = {"workers": workers, "client": client,
-                                  "chunk": chunk or (DEFAULT_CHUNK if client else None)}
+        spread: dict[str, Any] = {"workers": workers, "client": client, "chunk": chunk}
         if (options or {}).get("translator") == "pyomo":
             ix = Index.build(plan)
             map_chunks(_own_context, (plan, options), _own_models, names, collect,

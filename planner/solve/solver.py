@@ -73,29 +73,23 @@ def _highs(model: pyo.ConcreteModel, options: dict[str, Any] | None,
     ``options["translator"]``: ``"direct"`` (also ``"auto"``, the default) passes the model
     as arrays (:mod:`planner.solve.arrays`, the planner's one translator); ``"pyomo"``
     through Pyomo's own HiGHS interface, the reference the tests compare with.  Either
-    way the result offers
-    termination_condition, solution_status and solution_loader.load_vars() /
-    get_duals().  With ``warm`` or ``capture`` and :func:`planner.solve.warm.applies`,
-    the model goes as arrays (:func:`planner.solve.warm.solve_compiled`) and the result
-    is a :class:`planner.solve.warm.Outcome`; a model that does not fit ``warm``'s basis
-    is solved cold by the translator it would have had anyway.
+    way the result offers termination_condition, solution_status and
+    solution_loader.load_vars() / get_duals().  With ``warm`` or ``capture`` and
+    :func:`planner.solve.warm.applies`, the result is a :class:`planner.solve.warm.Outcome`
+    (started from ``warm``'s basis when the model fits it, else cold).
     """
     opts = dict(options or {})
-    asked = opts.pop("translator", None) or "auto"
+    pyomo_interface = opts.pop("translator", None) == "pyomo"
     opts.pop("warm", None)
-    translator = asked
-    if translator == "auto":
-        translator = "direct"
     # A forced Pyomo interface means no arrays, hence no basis to start from.
-    if (warm is not None or capture) and asked != "pyomo":
+    if (warm is not None or capture) and not pyomo_interface:
         from planner.solve import warm as warm_mod
 
         if warm_mod.applies(model, options):
             c = warm_mod.compile_model(model)
             fits = warm is not None and warm.fits(c)
-            if capture or fits or translator == "direct":
-                return warm_mod.solve_compiled(c, opts, warm if fits else None)
-    if translator == "direct":
+            return warm_mod.solve_compiled(c, opts, warm if fits else None)
+    if not pyomo_interface:
         from planner.solve import arrays as highs_direct
 
         return highs_direct.solve(model, opts)
@@ -271,7 +265,7 @@ def tie_break_arrays(h: Any, model: pyo.ConcreteModel, col_of: dict[int, int],
     added = 0
     passed: set[str] = set()
     before = {c.local_name for c in model.component_objects(descend_into=False)}
-    known = dict(col_of)
+    known = col_of  # copied before a stage adds columns: ``col_of`` stays the model's
     try:
         for stage in stages:
             expr = stage(model, value)
@@ -279,6 +273,8 @@ def tie_break_arrays(h: Any, model: pyo.ConcreteModel, col_of: dict[int, int],
                 continue
             for comp in list(model.component_objects(pyo.Block, descend_into=False)):
                 if comp.local_name not in before and comp.local_name not in passed:
+                    if known is col_of:
+                        known = dict(col_of)
                     hd.add_block(h, comp, known)
                     passed.add(comp.local_name)
             for cols, coefs, best in holds[added:]:
