@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes += [{"what": "groupings the cases share", "mb": round(deep_mb(batch._structure), 1)},
               {"what": "variable -> column map", "mb": round(deep_mb(batch.col_of), 1)},
               {"what": "column keys and positions", "mb": round(
-                  deep_mb(batch.cols) + deep_mb(batch._col_keys), 1)},
+                  deep_mb(batch.cols), 1)},
               {"what": "row keys and positions", "mb": round(deep_mb(batch.rows), 1)}]
     record("memory", argv or sys.argv[1:], args.name or f"memory-{args.size}",
            "Resident memory (/proc/self/statm) after each step, in one process; deep sizes "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.analysis.results import CaseResult
+from planner.analysis.table import Table
 from planner.inputs.data import PlanData
 from planner.scenario.cases import Case, Index, in_window
 
@@ -58,6 +59,6 @@ def excluded_offers(plan: PlanData, ix: Index, case: Case) -> list[dict[str, Any
 def describe(result: CaseResult, plan: PlanData, ix: Index, case: Case) -> CaseResult:
     """Add to ``result`` what the report shows of its case besides the tables: the
     offers it excludes and the caps in force."""
-    result.excluded = excluded_offers(plan, ix, case)
+    result.excluded = Table(EXCLUDED_COLUMNS, excluded_offers(plan, ix, case))
     result.caps_on = {k: list(v) for k, v in case.cap_on.items()}
     return result

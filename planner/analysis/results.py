@@ -1,17 +1,20 @@
 """Tidy result tables of contract section 4, from a solved case.
 
-Each table is a list of row dicts with exactly the contract's columns, so the
-report writer, the tests and the API see the same thing.  This module imports no
-solver: the shared-model engine (:mod:`planner.run.batch`) fills the tables from
+Each table reads as a list of row dicts with exactly the contract's columns, so the
+report writer, the tests and the API see the same thing; it is held column by column
+(:class:`planner.analysis.table.Table`), a fourth of the memory of row dicts.  This
+module imports no solver: the shared-model engine (:mod:`planner.run.batch`) fills the tables from
 HiGHS's arrays and :mod:`planner.analysis.model_tables` from a solved Pyomo model,
 both through :func:`tables_of` and :func:`family_rows`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from planner.analysis.table import Row, Table
 from planner.inputs.data import PlanData
 from planner.model.families import COST_PARTS, FAMILIES
 from planner.scenario.cases import Case
@@ -29,12 +32,13 @@ STOCK_COLUMNS = ["scenario", "material", "period", "demand", "supplied", "stock"
                  "stockpile_shortfall", "unmet_demand"]
 EXPOSURE_COLUMNS = ["scenario", "material", "stage", "country", "period", "volume", "share"]
 CONSTRAINT_COLUMNS = ["scenario", "constraint", "kind", "period", "slack", "shadow_price"]
+#: a Constraints row also carries its family key and index (not written to the sheet)
+CONSTRAINT_KEYS = [*CONSTRAINT_COLUMNS, "family", "index"]
 
 TABLE_COLUMNS = {"Summary": SUMMARY_COLUMNS, "Plan": PLAN_COLUMNS, "Stock": STOCK_COLUMNS,
                  "Exposure": EXPOSURE_COLUMNS, "Constraints": CONSTRAINT_COLUMNS}
 
 EPS = 1e-9
-Row = dict[str, Any]
 
 
 @dataclass
@@ -45,10 +49,10 @@ class CaseResult:
     status: str
     seconds: float
     summary: Row
-    plan: list[Row] = field(default_factory=list)
-    stock: list[Row] = field(default_factory=list)
-    exposure: list[Row] = field(default_factory=list)
-    constraints: list[Row] = field(default_factory=list)
+    plan: Sequence[Row] = field(default_factory=list)
+    stock: Sequence[Row] = field(default_factory=list)
+    exposure: Sequence[Row] = field(default_factory=list)
+    constraints: Sequence[Row] = field(default_factory=list)
     #: rows of the workbook explaining an infeasible case
     explanation: list[str] = field(default_factory=list)
     #: why the case has no optimum (empty when it has one): see planner.solve.solver.CAUSES
@@ -56,7 +60,7 @@ class CaseResult:
     #: remarks on the solved plan (e.g. a yearly limit crossed within a calendar year)
     notes: list[str] = field(default_factory=list)
     #: the Excluded offers rows of the case (planner.analysis.excluded)
-    excluded: list[Row] = field(default_factory=list)
+    excluded: Sequence[Row] = field(default_factory=list)
     #: cap -> per period: in force in this case (the Dashboard's caps)
     caps_on: dict[str, list[bool]] = field(default_factory=dict)
 
@@ -64,11 +68,14 @@ class CaseResult:
         """The contract's tidy tables of this case as pandas DataFrames, by sheet name."""
         import pandas as pd
 
-        summary = [self.summary]
-        rows = {"Summary": summary, "Plan": self.plan, "Stock": self.stock,
+        rows = {"Summary": [self.summary], "Plan": self.plan, "Stock": self.stock,
                 "Exposure": self.exposure, "Constraints": self.constraints}
-        return {name: pd.DataFrame(rows[name], columns=cols)
-                for name, cols in TABLE_COLUMNS.items()}
+        out = {}
+        for name, cols in TABLE_COLUMNS.items():
+            t = Table.concat(cols, [rows[name]])
+            out[name] = pd.DataFrame({c: list(t.column(c)) for c in cols} if len(t) else [],
+                                     columns=cols)
+        return out
 
     @property
     def total_cost(self) -> float | None:
@@ -76,17 +83,14 @@ class CaseResult:
         return None if v is None else float(v)
 
 
-def tidy_tables(results: list[CaseResult]) -> dict[str, list[Row]]:
+def tidy_tables(results: Sequence[CaseResult]) -> dict[str, Table]:
     """The contract's five tidy tables of several cases, base case first: each sheet's
     rows, case after case."""
-    out: dict[str, list[Row]] = {name: [] for name in TABLE_COLUMNS}
-    for r in results:
-        out["Summary"].append(r.summary)
-        out["Plan"].extend(r.plan)
-        out["Stock"].extend(r.stock)
-        out["Exposure"].extend(r.exposure)
-        out["Constraints"].extend(r.constraints)
-    return out
+    return {"Summary": Table(SUMMARY_COLUMNS, [r.summary for r in results]),
+            "Plan": Table.concat(PLAN_COLUMNS, [r.plan for r in results]),
+            "Stock": Table.concat(STOCK_COLUMNS, [r.stock for r in results]),
+            "Exposure": Table.concat(EXPOSURE_COLUMNS, [r.exposure for r in results]),
+            "Constraints": Table.concat(CONSTRAINT_COLUMNS, [r.constraints for r in results])}
 
 
 def start_result(name: str, status: Status, seconds: float, message: str) -> CaseResult:
@@ -114,19 +118,23 @@ def tables_of(plan: PlanData, case: Case, g: Groups, out: CaseResult,
     u, s, v = values["u"], values["s"], values.get("v", {})
     summary["unmet_demand"] = sum(u.values())
     supplied = {mt: sum(x[k] for k in keys) for mt, keys in g.by_material.items()}
+    stock: list[Row] = []
     for mat, t in s:
-        out.stock.append({
+        stock.append({
             "scenario": name, "material": mat, "period": labels[t],
             "demand": case.demand.get((mat, t), 0.0), "supplied": supplied.get((mat, t), 0.0),
             "stock": s[mat, t], "min_stock": g.min_stock.get((mat, t), 0.0),
             "stockpile_shortfall": v.get((mat, t), 0.0), "unmet_demand": u[mat, t]})
+    out.stock = Table(STOCK_COLUMNS, stock)
     if brief:
         return out
+    plan_rows: list[Row] = []
+    exposure: list[Row] = []
     for (oid, t), vol in x.items():
         if vol > EPS:
             o = plan.offers[oid]
             price = g.price[(oid, t)]
-            out.plan.append({"scenario": name, "offer": oid, "supplier": o.supplier,
+            plan_rows.append({"scenario": name, "offer": oid, "supplier": o.supplier,
                              "material": o.material, "route": o.route, "period": labels[t],
                              "volume": vol, "unit_cost": price, "cost": price * vol})
     for (mat, stage, t), by_country in g.by_stage_country.items():
@@ -134,12 +142,14 @@ def tables_of(plan: PlanData, case: Case, g: Groups, out: CaseResult,
         for country, keys in by_country.items():
             vol = sum(x[k] for k in keys)
             if vol > EPS:
-                out.exposure.append({"scenario": name, "material": mat, "stage": stage,
+                exposure.append({"scenario": name, "material": mat, "stage": stage,
                                      "country": country, "period": labels[t], "volume": vol,
                                      "share": vol / total if total > EPS else 0.0})
-    out.exposure.sort(key=lambda r: (r["material"], plan.stages.index(r["stage"]),
-                                     labels.index(r["period"]), -r["volume"]))
-    out.constraints = constraints
+    exposure.sort(key=lambda r: (r["material"], plan.stages.index(r["stage"]),
+                                 labels.index(r["period"]), -r["volume"]))
+    out.plan = Table(PLAN_COLUMNS, plan_rows)
+    out.exposure = Table(EXPOSURE_COLUMNS, exposure)
+    out.constraints = Table(CONSTRAINT_KEYS, constraints)
     out.notes = calendar_year_notes(plan, x)
     return out
 

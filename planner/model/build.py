@@ -15,7 +15,7 @@ in a plain dict of the flow variables, instead of being accumulated by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,8 @@ from planner.scenario.groups import (
 )
 
 __all__ = ["CapKey", "Groups", "Key", "build_model", "add_families", "cap_terms", "group",
-           "quota_terms", "use_materials", "cost_items", "TIE_BREAKS"]
+           "quota_terms", "use_materials", "cost_items", "cost_terms", "release_flows",
+           "TIE_BREAKS"]
 
 def build_model(plan: PlanData, ix: Index, case: Case) -> tuple[pyo.ConcreteModel, Groups]:
     """The model of one case: variables, objective and every constraint family."""
@@ -202,35 +203,47 @@ CostItem = tuple[str, str, int, float, Any]
 
 
 def cost_items(m: pyo.Block, plan: PlanData, g: Groups) -> Iterator[CostItem]:
-    """Every term of the objective as (part, material, period, coefficient, variable):
-    the one statement of what each cost part charges (:data:`COST_PARTS`; a credit's
-    coefficient is positive, its part's sign subtracts it).
+    """Every term of the objective of model ``m`` as (part, material, period,
+    coefficient, variable): :func:`cost_terms` over the model's variables.
 
-    The objective, the per-material costs of the stress test, the recourse cost
-    of the stockpile sizing and the per-case costs of the one-model-many-cases engine
-    (:mod:`planner.run.batch`) all read these items.  ``g`` may be another case's
-    groups than the model's (the engine's superset model): a flow or commitment that
-    case does not have costs 0, and every variable yields the same items whatever
-    ``g`` is, in the same order.
+    The objective, the per-material costs of the stress test and the recourse cost
+    of the stockpile sizing read these items.  ``g`` may be another case's groups
+    than the model's (the engine's superset model): a flow or commitment that case
+    does not have costs 0, and every variable yields the same items whatever ``g``
+    is, in the same order.
+    """
+    return cost_terms({"x": _flows(m, g).items(), "w": m.w.items(), "s": m.s.items(),
+                       "u": m.u.items(), "v": m.v.items()}, plan, g)
+
+
+def cost_terms(columns: dict[str, Iterable[tuple[Any, Any]]], plan: PlanData, g: Groups
+               ) -> Iterator[CostItem]:
+    """Every term of the objective as (part, material, period, coefficient, column),
+    for the (key, column) pairs of each variable component of ``columns`` (``x``,
+    ``w``, ``s``, ``u``, ``v``): the one statement of what each cost part charges
+    (:data:`COST_PARTS`; a credit's coefficient is positive, its part's sign subtracts
+    it).  A column is whatever stands for the variable: a Pyomo variable for a model
+    (:func:`cost_items`), nothing for the one-model-many-cases engine
+    (:mod:`planner.run.batch`), which reads the coefficients of the keys it holds in
+    an order it fixed once.
     """
     y = _years(plan)
     offers, materials = plan.offers, plan.materials
-    xv = _flows(m, g)
     price, top_price = g.price, g.top_price
-    for k, var in xv.items():
+    for k, var in columns["x"]:
         yield "procurement", offers[k[0]].material, k[1], price.get(k, 0.0), var
-    for k, var in m.w.items():
+    for k, var in columns["w"]:
         yield "take_or_pay", offers[k[0]].material, k[1], top_price.get(k, 0.0), var
     last = len(plan.periods) - 1
-    for (mat, t), var in m.s.items():
+    for (mat, t), var in columns["s"]:
         hc = materials[mat].holding_cost
         if hc:
             yield "holding", mat, t, hc * y[t], var
         if t == last and materials[mat].end_value:
             yield "end_credit", mat, t, materials[mat].end_value, var
-    for (mat, t), var in m.u.items():
+    for (mat, t), var in columns["u"]:
         yield "shortage", mat, t, plan.shortage_penalty(mat), var
-    for (mat, t), var in m.v.items():
+    for (mat, t), var in columns["v"]:
         yield "shortfall", mat, t, plan.stockpile_penalty(mat) * y[t], var
 
 
@@ -450,7 +463,7 @@ def steady_volumes(m: pyo.ConcreteModel, value: Value) -> Any:
     over the consecutive flows the case has.  None when the plan is already steady or
     the model is large."""
     xv = m._flow_vars
-    if len(xv) > STEADY_MAX_FLOWS:
+    if xv is None or len(xv) > STEADY_MAX_FLOWS:
         return None
     pairs = [(a, b, va, vb) for (o, t), b in xv.items() if (o, t - 1) in xv
              for a in (xv[(o, t - 1)],)
@@ -466,6 +479,18 @@ def steady_volumes(m: pyo.ConcreteModel, value: Value) -> Any:
     m.steady.down = pyo.Constraint(range(len(pairs)),
                                    rule=lambda _, i: d[i] >= pairs[i][0] - pairs[i][1])
     return pyo.quicksum(d.values())
+
+
+def release_flows(m: pyo.ConcreteModel) -> bool:
+    """Let go of the flow variables of a model a solver already holds, where no
+    tie-break reads them (more than :data:`STEADY_MAX_FLOWS` flows): an engine that
+    keeps the model for its tie-breaks (:mod:`planner.run.batch`) then does not keep a
+    million variables (0.26 GB at 1M flows).  True if they went."""
+    if m._flow_vars is None or len(m._flow_vars) <= STEADY_MAX_FLOWS:
+        return False
+    m.del_component("x")
+    m._flow_vars = None
+    return True
 
 
 #: in order: what a cost-optimal plan should also minimise (planner.solve.solver)

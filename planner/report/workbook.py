@@ -41,6 +41,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner import collector
 from planner.analysis.excluded import EXCLUDED_COLUMNS
 from planner.analysis.results import TABLE_COLUMNS, CaseResult, tidy_tables
+from planner.analysis.table import Table
 from planner.inputs.data import PlanData
 from planner.report.periods import number_periods
 from planner.report.supply_risk import add_supply_risk_sheet
@@ -163,7 +164,8 @@ def build_workbook(plan: PlanData, results: list[CaseResult], info: RunInfo | No
                          notes)[0]
         ws.column_dimensions["B"].width = 130
     write_split(wb, "Excluded offers", EXCLUDED_COLUMNS,
-                number_periods(plan, [row for r in results for row in r.excluded]), fmts,
+                number_periods(plan, Table.concat(EXCLUDED_COLUMNS,
+                                                  [r.excluded for r in results])), fmts,
                 notes)
     # concentration per material x stage x period; its notes go to the Notes sheet
     risk_notes = add_supply_risk_sheet(wb, plan, results, fmts)

@@ -462,8 +462,9 @@ def to_highs(c: Compiled) -> highspy.Highs:
     h = new_highs()
     sense = highspy.ObjSense.kMaximize if c.maximise else highspy.ObjSense.kMinimize
     lp = highspy.HighsLp()
-    lp.num_col_ = len(c.columns)
-    lp.num_row_ = len(c.rows)
+    # counted from the arrays: an engine may let go of the Pyomo rows once HiGHS has them
+    lp.num_col_ = len(c.col_lower)
+    lp.num_row_ = len(c.row_lower)
     lp.sense_ = sense
     lp.offset_ = c.offset
     lp.col_cost_ = c.cost
@@ -475,8 +476,8 @@ def to_highs(c: Compiled) -> highspy.Highs:
     lp.a_matrix_.start_ = c.start
     lp.a_matrix_.index_ = c.index
     lp.a_matrix_.value_ = c.value
-    lp.a_matrix_.num_col_ = len(c.columns)
-    lp.a_matrix_.num_row_ = len(c.rows)
+    lp.a_matrix_.num_col_ = lp.num_col_
+    lp.a_matrix_.num_row_ = lp.num_row_
     h.passModel(lp)
     return h
 

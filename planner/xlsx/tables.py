@@ -116,7 +116,7 @@ def write_table(ws: Worksheet, columns: Sequence[str], rows: Iterable[dict[str, 
     :func:`save_atomic`, which writes them straight into the sheet's XML; the
     sheet must then get no other cells in the table's columns.
     """
-    rows = list(rows)
+    rows = rows if isinstance(rows, Sequence) else list(rows)  # a Sequence: as it is
     formats = FORMATS if formats is None else formats
     heads = [(headers or {}).get(name, name) for name in columns]
     for j, (name, head) in enumerate(zip(columns, heads, strict=True), start=1):
@@ -171,7 +171,7 @@ class _Stream:
 
     ws: Worksheet
     columns: list[str]
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]
     #: per column: the ``s`` attribute of a plain cell, of a quoted-text cell
     styles: list[tuple[str, str]]
 
@@ -185,7 +185,7 @@ def _streamable(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> bool:
     return {type(r.get(c)) for r in rows for c in columns} <= _PLAIN_TYPES
 
 
-def _defer(ws: Worksheet, columns: Sequence[str], rows: list[dict[str, Any]],
+def _defer(ws: Worksheet, columns: Sequence[str], rows: Sequence[dict[str, Any]],
            fmts: Sequence[str | None]) -> None:
     """Register the cell styles the rows need and leave the rows for :func:`save_atomic`."""
     styles = []
@@ -354,7 +354,7 @@ def _fit_width(ws: Worksheet) -> None:
     ws.print_title_rows = "1:1"
 
 
-def write_split(wb: Workbook, name: str, columns: Sequence[str], rows: list[dict[str, Any]],
+def write_split(wb: Workbook, name: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
                 formats: dict[str, str] | None = None, notes: list[str] | None = None,
                 stream: bool | None = None, headers: dict[str, str] | None = None
                 ) -> list[Worksheet]:
