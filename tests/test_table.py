@@ -61,3 +61,21 @@ def test_pickles() -> None:
     t = Table(["a", "b", "c"], ROWS)
     back = pickle.loads(pickle.dumps(t))
     assert back == t and back.columns == ("a", "b", "c")
+
+
+def test_a_column_of_floats_is_held_as_doubles_and_reads_back_the_same() -> None:
+    from array import array
+
+    vals = [0.1, 1e300, -2.5, float("inf"), 1 / 3]
+    t = Table(["v", "w"], [{"v": v, "w": None if i == 2 else v} for i, v in enumerate(vals)])
+    assert isinstance(t.column("v"), array)
+    assert not isinstance(t.column("w"), array)  # a None among them: kept as it is
+    assert [r["v"] for r in t] == vals and all(type(r["v"]) is float for r in t)
+    assert Table.concat(["v"], [t, t]).column("v") == array("d", vals + vals)
+
+
+def test_tuples_in_any_column_order() -> None:
+    t = Table(["a", "b", "c"], ROWS)
+    assert list(t.tuples(["c", "a", "zz"])) == [(None, 1, None), (0.5, 2, None),
+                                                (1.5, 3, None)]
+    assert list(Table(["a"]).tuples(["a"])) == []

@@ -19,8 +19,9 @@ import re
 import tempfile
 import weakref
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -131,9 +132,9 @@ def write_table(ws: Worksheet, columns: Sequence[str], rows: Iterable[dict[str, 
     if stream and rows and _streamable(rows, columns):
         _defer(ws, columns, rows, fmts)
     else:
-        for i, row in enumerate(rows, start=2):
-            for j, name in enumerate(columns, start=1):
-                set_value(ws, i, j, row.get(name))
+        for i, values in enumerate(_values(rows, columns), start=2):
+            for j, v in enumerate(values, start=1):
+                set_value(ws, i, j, v)
                 fmt = fmts[j - 1]
                 if fmt:
                     ws.cell(row=i, column=j).number_format = fmt
@@ -180,9 +181,20 @@ class _Stream:
 _STREAMS: weakref.WeakKeyDictionary[Workbook, list[_Stream]] = weakref.WeakKeyDictionary()
 
 
+def _values(rows: Sequence[dict[str, Any]], columns: Sequence[str]
+            ) -> Iterator[Sequence[Any]]:
+    """Each row's values of ``columns`` (None where a row lacks one), in row order:
+    straight from the columns of a column-wise table (one with ``tuples(columns)``, as
+    planner.analysis.table.Table), else row dict by row dict."""
+    tuples = getattr(rows, "tuples", None)
+    if tuples is not None:
+        return iter(tuples(columns))
+    return ([r.get(c) for c in columns] for r in rows)
+
+
 def _streamable(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> bool:
     """Whether every value is text, a number, a boolean or empty (anything else: openpyxl)."""
-    return {type(r.get(c)) for r in rows for c in columns} <= _PLAIN_TYPES
+    return set(map(type, chain.from_iterable(_values(rows, columns)))) <= _PLAIN_TYPES
 
 
 def _defer(ws: Worksheet, columns: Sequence[str], rows: Sequence[dict[str, Any]],
@@ -238,12 +250,11 @@ def _rows_xml(st: _Stream, extra: dict[int, tuple[str, str]]) -> Iterable[str]:
     inf = float("inf")
     texts: dict[str, str] = {}
     chunk: list[str] = []
-    for i, row in enumerate(st.rows, start=2):
+    for i, values in enumerate(_values(st.rows, st.columns), start=2):
         attrs, more = extra.pop(i, ("", ""))
         r = str(i)
         out = [f'<row r="{r}"{attrs}>']
-        for name, pre, num, empty, boolean, plain, quoted in cols:
-            v = row.get(name)
+        for (_, pre, num, empty, boolean, plain, quoted), v in zip(cols, values, strict=True):
             t = type(v)
             if t is float or t is int:
                 if v != v or v == inf or v == -inf:  # as openpyxl: NaN and inf left empty
