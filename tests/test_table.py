@@ -79,3 +79,12 @@ def test_tuples_in_any_column_order() -> None:
     assert list(t.tuples(["c", "a", "zz"])) == [(None, 1, None), (0.5, 2, None),
                                                 (1.5, 3, None)]
     assert list(Table(["a"]).tuples(["a"])) == []
+
+
+def test_values_of_a_table_and_of_a_list_of_dicts_agree() -> None:
+    from planner.analysis.table import values
+
+    t = Table(["a", "b", "c"], ROWS)
+    assert list(values(t, "b", "a")) == list(values(ROWS, "b", "a")) == [
+        ("x", 1), ("y", 2), ("z", 3)]
+    assert list(values([{"a": 1}], "a", "missing")) == [(1, None)]

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from planner.analysis.table import values
+
 #: the one HHI label of every header and sentence
 HHI_LABEL = "HHI (0-10,000)"
 #: HHI at or above this is highly concentrated (highlighted on the Dashboard)
@@ -77,11 +79,13 @@ def concentrations(exposure: Iterable[dict[str, Any]], stock: Iterable[dict[str,
                    ) -> list[Concentration]:
     """Per material x stage x period of one case, from its Exposure and Stock rows
     (Stock ``supplied`` is the material's purchases in the period), in Exposure order."""
-    bought = {(s["material"], str(s["period"])): float(s["supplied"] or 0.0) for s in stock}
+    bought = {(mat, str(period)): float(supplied or 0.0) for mat, period, supplied
+              in values(stock, "material", "period", "supplied")}
     vols: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
-    for e in exposure:
-        key = (e["material"], e["stage"], str(e["period"]))
-        vols[key][e["country"]] = vols[key].get(e["country"], 0.0) + float(e["volume"])
+    for mat, stage, period, country, vol in values(exposure, "material", "stage", "period",
+                                                   "country", "volume"):
+        by_country = vols[(mat, stage, str(period))]
+        by_country[country] = by_country.get(country, 0.0) + float(vol)
     out: list[Concentration] = []
     for (mat, stage, period), by_country in vols.items():
         if sum(by_country.values()) <= 0:

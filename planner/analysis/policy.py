@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.analysis.results import CaseResult
+from planner.analysis.table import values
 from planner.inputs.data import PlanData
 from planner.model.families import FAMILY, money, sentence
 
@@ -63,9 +64,9 @@ def _average_price(result: CaseResult) -> dict[str, float]:
     """Material -> the plan's average delivered price (cost / volume)."""
     cost: dict[str, float] = {}
     volume: dict[str, float] = {}
-    for r in result.plan:
-        cost[r["material"]] = cost.get(r["material"], 0.0) + float(r["cost"])
-        volume[r["material"]] = volume.get(r["material"], 0.0) + float(r["volume"])
+    for mat, c, v in values(result.plan, "material", "cost", "volume"):
+        cost[mat] = cost.get(mat, 0.0) + float(c)
+        volume[mat] = volume.get(mat, 0.0) + float(v)
     return {m: cost[m] / volume[m] for m in cost if volume[m] > 0}
 
 
@@ -210,12 +211,11 @@ def shadow_prices(plan: PlanData, result: CaseResult) -> list[ShadowPrice]:
                 float(r["demand"] or 0.0) - float(r["unmet_demand"] or 0.0)
                 for r in result.stock}
     out: list[tuple[int, ShadowPrice]] = []
-    for row in result.constraints:
-        dual = row.get("shadow_price")
-        fam = FAMILY.get(row.get("family", ""))
+    for dual, family, index, name in values(result.constraints, "shadow_price", "family",
+                                            "index", "constraint"):
+        fam = FAMILY.get(family or "")
         if dual is None or abs(dual) <= TOL or fam is None:
             continue
-        index = row["index"]
         period = labels[index[-1]]
         total = 0.0
         if fam.key.startswith("cap_"):
@@ -223,7 +223,7 @@ def shadow_prices(plan: PlanData, result: CaseResult) -> list[ShadowPrice]:
             total = totals.get((index[1], period), 0.0)
         said = sentence(fam, index, dual, plan, total)
         if said is not None and abs(said.change) > TOL:
-            out.append((fam.rank, ShadowPrice(result.name, str(fam.kind), row["constraint"],
+            out.append((fam.rank, ShadowPrice(result.name, str(fam.kind), name,
                                               period, said.unit, said.change, said.text)))
     out.sort(key=lambda rs: (rs[0], -abs(rs[1].change)))
     return [sp for _, sp in out]

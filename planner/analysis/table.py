@@ -112,3 +112,12 @@ class Table(Sequence[Row]):
 
     def __repr__(self) -> str:
         return f"Table({self._n} rows; {', '.join(self.columns)})"
+
+
+def values(rows: Iterable[Mapping[str, Any]], *columns: str) -> Iterator[tuple[Any, ...]]:
+    """Each row's values of ``columns`` (None where a row lacks one), row by row:
+    straight from a :class:`Table`'s columns, else from each row mapping.  The way for
+    a loop over many rows that reads a few columns (no dict is made per row)."""
+    if isinstance(rows, Table):
+        return rows.tuples(columns)
+    return (tuple(r.get(c) for c in columns) for r in rows)

@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.analysis.concentration import HHI_HIGH, HHI_LABEL, concentrations
 from planner.analysis.results import CaseResult
+from planner.analysis.table import values
 from planner.inputs.data import PlanData
 from planner.model.families import COST_PARTS
 from planner.scenario.cases import in_window
@@ -56,9 +57,9 @@ def cost_per_t(results: Sequence[CaseResult]) -> list[Row]:
     for r in results:
         cost: dict[str, float] = defaultdict(float)
         vol: dict[str, float] = defaultdict(float)
-        for p in r.plan:
-            cost[p["material"]] += float(p["cost"])
-            vol[p["material"]] += float(p["volume"])
+        for mat, c, v in values(r.plan, "material", "cost", "volume"):
+            cost[mat] += float(c)
+            vol[mat] += float(v)
         for mat in dict.fromkeys(s["material"] for s in r.stock):
             out.append({"case": r.name, "material": mat, "bought": vol.get(mat, 0.0),
                         "procurement_cost": cost.get(mat, 0.0),
@@ -184,11 +185,12 @@ def buy_list(plan: PlanData, result: CaseResult) -> list[Row]:
     """What the case buys from whom: one row per offer, tonnes per period (keyed by the
     period label) and the cost with tariffs; by material, then largest cost first."""
     rows: dict[str, Row] = {}
-    for p in result.plan:
-        row = rows.setdefault(p["offer"], {"supplier": p["supplier"], "offer": p["offer"],
-                                           "material": p["material"], "cost": 0.0})
-        row[p["period"]] = row.get(p["period"], 0.0) + float(p["volume"])
-        row["cost"] += float(p["cost"])
+    for oid, supplier, mat, period, vol, cost in values(
+            result.plan, "offer", "supplier", "material", "period", "volume", "cost"):
+        row = rows.setdefault(oid, {"supplier": supplier, "offer": oid, "material": mat,
+                                    "cost": 0.0})
+        row[period] = row.get(period, 0.0) + float(vol)
+        row["cost"] += float(cost)
     order = {m: i for i, m in enumerate(plan.materials)}
     return sorted(rows.values(), key=lambda r: (order.get(r["material"], len(order)),
                                                 -r["cost"], r["offer"]))
@@ -608,9 +610,10 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
     case = base.name
     # 1. supplier mix by country of the delivering (last) facility, stacked columns
     vol: dict[tuple[str, str], float] = defaultdict(float)
-    for p in base.plan:
-        if p["material"] == mat:
-            vol[(last_country[p["offer"]], p["period"])] += float(p["volume"])
+    for material, oid, period, v in values(base.plan, "material", "offer", "period",
+                                           "volume"):
+        if material == mat:
+            vol[(last_country[oid], period)] += float(v)
     countries = sorted({c for c, _ in vol}, key=lambda c: (-sum(
         v for (cc, _), v in vol.items() if cc == c), c))
     if countries:
@@ -651,9 +654,10 @@ def _material_charts(plan: PlanData, base: CaseResult, mat: str, labels: list[st
     # 3. country exposure per stage over the horizon, bars
     ex_vol: dict[tuple[str, str], float] = defaultdict(float)
     total = sum(float(s["supplied"]) for s in stock)
-    for e in base.exposure:
-        if e["material"] == mat:
-            ex_vol[(e["country"], e["stage"])] += float(e["volume"])
+    for material, country, stage, v in values(base.exposure, "material", "country",
+                                              "stage", "volume"):
+        if material == mat:
+            ex_vol[(country, stage)] += float(v)
     if ex_vol and total > 0:
         ctry = sorted({c for c, _ in ex_vol}, key=lambda c: (-max(
             v for (cc, _), v in ex_vol.items() if cc == c), c))

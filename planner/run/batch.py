@@ -23,9 +23,10 @@ tests/test_batch.py).  Pyomo stays the single statement of the model: the
 engine only reads the spec and the compiled superset.
 
 Determinism: every case but the first starts from the same basis (the base case's
-optimal one, or none), after ``clearSolver``, with every bound and cost set
-afresh from the pristine arrays; a case's answer therefore does not depend on the
-order of cases or on which worker solved it.  Tie-breaks (least unmet demand,
+optimal one, or none), on a fresh HiGHS instance holding the model (a solve leaves
+HiGHS holding its working memory), with every bound and cost set afresh from the
+pristine arrays; a case's answer therefore does not depend on the order of cases or
+on which worker solved it.  Tie-breaks (least unmet demand,
 steady volumes) run on the same instance (:func:`planner.solve.solver.tie_break_arrays`)
 and their rows and columns are removed after.
 
@@ -314,7 +315,7 @@ class Batch:
             # A solve leaves HiGHS holding its presolve and factorisation work (0.6 GB
             # after a cold solve at 1M flows, 0.2-0.3 GB after a warm one; clearSolver
             # keeps it): the next case gets a fresh instance holding the same model, for
-            # one pass of the arrays (0.7 s at 1M flows).
+            # one pass of the arrays (0.15 s at 1M flows).
             del h, self.h  # the old instance goes first
             self.h = self._new_highs()
             collector.trim()
