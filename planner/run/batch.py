@@ -1,12 +1,13 @@
 """One model, many cases: build and translate the LP once, then solve each case as
-changes of bounds, right-hand sides and costs on the same HiGHS instance.
+changes of its bounds, right-hand sides and costs.
 
 The cases of a run (the base case, the scenarios, the policy re-solves) differ
 only in numbers and in which offer-periods, rules and caps they have, never in
 the matrix.  So the engine builds one Pyomo model, the superset of every case
 (:func:`planner.scenario.cases.superset`: every flow any case has, every row any
 case has), compiles it to arrays once (:func:`planner.solve.arrays.compile_model`)
-and passes it to one ``highspy.Highs``.  Each case is then given by its own
+and passes the arrays to HiGHS (a fresh instance for each case, see ``_solve``).
+Each case is then given by its own
 :class:`planner.model.build.CaseSpec`, the same spec its own model is built from:
 
 - a column the case does not have (an unavailable flow, a commitment it lacks):

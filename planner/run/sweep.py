@@ -2,10 +2,10 @@
 
 Every case is solved on one shared model (:mod:`planner.run.batch`): the LP of
 every case a run asks for is built and translated once, as their superset, and
-each case is a change of bounds, right-hand sides and costs on the same HiGHS
-instance.  Local worker processes and Dask workers each build the same shared
-model once (a process-pool initializer; a per-worker cache on Dask) and then
-solve chunks of case names; only names go out and tidy :class:`CaseResult`
+each case is a change of that model's bounds, right-hand sides and costs.  Local
+worker processes and Dask workers each build the same shared model once (a
+process-pool initializer; a per-worker cache on Dask) and then solve chunks of case
+names; only names go out and tidy :class:`CaseResult`
 rows come back.  Results come back in the order asked (base first, then the
 scenarios in sheet order), identical whichever way the cases were spread.
 
