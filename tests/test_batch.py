@@ -184,3 +184,35 @@ def test_steady_volumes_pair_only_the_cases_own_flows(tmp_path: Path) -> None:
 
     assert pairs(lambda v: pyo.value(v)) == 8
     assert pairs(lambda v: None if v is first_cn else pyo.value(v)) == 7
+
+
+def test_a_large_shared_model_frees_its_deleted_rows_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Pyomo rows deleted once HiGHS holds them are freed when the model is built,
+    not at some later full collection (the paused collector would keep them through
+    the run); here every model counts as large."""
+    import gc
+    import weakref
+
+    import planner.run.batch as batch_mod
+
+    monkeypatch.setattr(batch_mod, "COLLECT_ABOVE", 0)
+    refs: list[weakref.ref[object]] = []
+    compile_model = batch_mod.hd.compile_model
+
+    def spy(model: object) -> object:
+        c = compile_model(model)
+        refs.extend(weakref.ref(r) for r in c.rows[:3])
+        return c
+
+    monkeypatch.setattr(batch_mod.hd, "compile_model", spy)
+    plan = _plan(tmp_path, 2)
+    ix = Index.build(plan)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        Batch(plan, scenario_variants(plan, ix, case_names(plan)), ix)
+        assert refs and all(r() is None for r in refs)
+    finally:
+        if was:
+            gc.enable()

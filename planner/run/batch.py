@@ -76,6 +76,10 @@ _ABSENT = (0.0, 0.0)
 _FREE = (None, None)
 _PART = {p.component: i for i, p in enumerate(COST_PARTS)}
 _SIGN = np.array([p.sign for p in COST_PARTS], dtype=float)
+#: columns from which the shared model's deleted Pyomo rows are collected at once: a
+#: full collection costs time in proportion to every live object (0.2 s at 100k flows,
+#: more in a long-lived process), and below this the garbage is a few MB
+COLLECT_ABOVE = 20_000
 #: the variable components the objective charges (planner.model.build.cost_terms)
 _COSTED = ("x", "w", "s", "u", "v")
 
@@ -201,7 +205,8 @@ class Batch:
         # Pyomo's components and their data refer to each other: what was deleted is
         # cyclic garbage only a full collection frees (0.4 GB at 1M flows; the
         # collector, paused through each case, would otherwise keep it for the run).
-        gc.collect()
+        if self.n >= COLLECT_ABOVE:
+            gc.collect()
         collector.trim()
 
     def _new_highs(self) -> highspy.Highs:
