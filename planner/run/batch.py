@@ -232,12 +232,12 @@ class Batch:
         cost item's coefficient; None if a column or row of the case is not in the
         shared model (never, for the cases it was built from: checked so that a slip
         can never give a wrong LP)."""
-        col_lo = np.zeros(self.n)
-        col_hi = np.zeros(self.n)
-        present = np.zeros(self.n, dtype=bool)
         if any(bounds and name not in self.cols for name, bounds in spec.columns.items()) \
                 or any(bounds and key not in self.rows for key, bounds in spec.rows.items()):
             return None
+        col_lo = np.zeros(self.n)
+        col_hi = np.zeros(self.n)
+        present = np.zeros(self.n, dtype=bool)
         for name, (keys, pos) in self.cols.items():
             have = spec.columns.get(name, {})
             lo, hi = _bounds(keys, have, _ABSENT)
@@ -272,20 +272,21 @@ class Batch:
         """Solve case ``name`` from ``start`` (or cold); with ``capture``, also return
         its optimal basis (the warm start of the others).  The collector stays off
         throughout: a case makes hundreds of thousands of objects and no garbage, and
-        each collection would walk the whole shared model."""
+        each collection would walk the whole shared model.  Once the case's groupings,
+        spec and arrays are gone, the freed memory goes back to the system."""
         with collector.paused():
-            return self._solve(name, start, capture)
+            out = self._solve(name, start, capture)
+        collector.trim()
+        return out
 
     def _solve(self, name: str, start: Basis | None, capture: bool
                ) -> tuple[CaseResult, Basis | None]:
         began = time.perf_counter()
         variant = self.variants[name]
         plan, case = variant.plan, variant.case
-        with PauseGC():
-            g = self._group(plan, case)
-            spec = case_spec(plan, self.ix, case, g)
-        with PauseGC():
-            arrays = self._arrays(variant, spec, g)
+        g = self._group(plan, case)
+        spec = case_spec(plan, self.ix, case, g)
+        arrays = self._arrays(variant, spec, g)
         if arrays is None:  # pragma: no cover - a superset always fits
             from planner.run.case import solve_case
 
@@ -295,7 +296,6 @@ class Batch:
         h.changeColsBounds(self.n, self._all_cols, col_lo, col_hi)
         h.changeColsCost(self.n, self._all_cols, cost)
         h.changeRowsBounds(self.m, self._all_rows, row_lo, row_hi)
-        h.clearSolver()
         if self.export:
             from planner.run.case import lp_path
 
@@ -327,10 +327,8 @@ class Batch:
             collector.trim()
         out = describe(start_result(name, status, 0.0, message), plan, self.ix, case)
         if has and values is not None:
-            with PauseGC():
-                self._tables(variant, spec, g, out, values, coef, duals)
+            self._tables(variant, spec, g, out, values, coef, duals)
         out.seconds = time.perf_counter() - began
-        collector.trim()
         if status is Status.INFEASIBLE:
             from planner.analysis.explain import explain_infeasible
 
